@@ -1,0 +1,33 @@
+// A read-only memory map of a whole file, owned by RAII. Weights are used
+// straight from it, so it lives as long as the model.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "hy2bit/result.h"
+
+namespace hy2bit::gguf {
+
+class MappedFile {
+ public:
+  // Maps `path` read-only. Errors name the path and the system's reason.
+  static Result<std::unique_ptr<MappedFile>> open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile(std::string path, const uint8_t* data, size_t size)
+      : path_(std::move(path)), data_(data), size_(size) {}
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace hy2bit::gguf

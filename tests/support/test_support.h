@@ -1,0 +1,21 @@
+// Helpers shared by the test folders: where the reference data and the built
+// binary are, and reading whole files. Tests link this file; the library never does.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hy2bit::test {
+
+// Path of a file under ../shared/testdata (e.g. "models/hy-tiny-f16.gguf").
+std::string testdata_path(const std::string& relative);
+// Path of the built hy2bit binary and of a scratch folder under build/.
+std::string hy2bit_binary();
+std::string scratch_dir();  // created on first use; unique per test process
+
+std::vector<uint8_t> read_bytes(const std::string& path);
+std::vector<float> read_f32(const std::string& path);  // raw little-endian float32
+std::vector<int32_t> read_token_ids(const std::string& path);  // one id per line
+
+}  // namespace hy2bit::test
