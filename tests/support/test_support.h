@@ -19,3 +19,22 @@ std::vector<float> read_f32(const std::string& path);  // raw little-endian floa
 std::vector<int32_t> read_token_ids(const std::string& path);  // one id per line
 
 }  // namespace hy2bit::test
+
+namespace hy2bit::test {
+
+// What running a program printed and returned.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the hy2bit binary with `args` (no shell involved in the arguments),
+// feeding `input` on stdin, with a timeout in seconds.
+CommandResult run_hy2bit(const std::vector<std::string>& args, const std::string& input = "",
+                         int timeout_seconds = 120);
+// Runs any program the same way.
+CommandResult run_program(const std::vector<std::string>& argv, const std::string& input = "",
+                          int timeout_seconds = 120);
+
+}  // namespace hy2bit::test

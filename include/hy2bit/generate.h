@@ -1,0 +1,91 @@
+// The public API for text: tokenizing, the Hunyuan chat format with thinking,
+// sampling options, and the generation loop with a streaming callback that
+// returns false to stop (like gemma.cpp's StreamFunc).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hy2bit/model.h"
+#include "hy2bit/result.h"
+
+namespace hy2bit {
+
+// ---- tokens --------------------------------------------------------------
+
+struct TokenizeOptions {
+  bool add_bos = true;        // prepend BOS if the model's add_bos_token says so
+  bool parse_special = true;  // "<｜hy_User｜>" in the text becomes the control token
+};
+// Text must be valid UTF-8 (an Error names the first bad byte otherwise).
+Result<std::vector<int32_t>> tokenize(const Model& model, std::string_view text,
+                                      const TokenizeOptions& options = {});
+// The bytes a token stands for (control tokens render as their text).
+std::string token_to_piece(const Model& model, int32_t id);
+// True for tokens that end a reply (EOS, end of turn).
+bool is_end_of_generation(const Model& model, int32_t id);
+
+// ---- chat format ---------------------------------------------------------
+
+enum class Role { kSystem, kUser, kAssistant };
+struct ChatMessage {
+  Role role;
+  std::string content;
+};
+enum class Thinking {
+  kDefault,  // on, unless the last user message starts with /no_think
+  kOn,       // forced on
+  kOff,      // forced off (as enable_thinking=false)
+};
+// The prompt for `messages` in the Hunyuan chat format (see hy-model.md),
+// ending with the assistant prefix and, when thinking is off, the empty
+// think block "<think>\n\n</think>\n".
+std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages,
+                        Thinking thinking = Thinking::kDefault);
+// Whether thinking is on for these messages.
+bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking);
+
+// ---- generation ------------------------------------------------------------
+
+struct SamplingOptions {
+  float temperature = 0.7f;       // <= 0: greedy
+  int32_t top_k = 20;             // <= 0: off
+  float top_p = 0.8f;             // >= 1: off
+  float min_p = 0.0f;             // <= 0: off
+  float repeat_penalty = 1.05f;   // 1: off
+  int32_t repeat_last_n = 64;     // 0: off, -1: whole context
+  uint64_t seed = 0;              // same seed, same model, same prompt: same text
+};
+
+struct GenerateOptions {
+  int32_t max_tokens = -1;        // -1: until an end token or the context is full
+  SamplingOptions sampling;
+  std::vector<std::string> stop;  // stop before any of these strings
+};
+
+enum class FinishReason { kStop, kLength, kCancelled };
+
+struct GenerateResult {
+  std::string text;               // the whole reply (stop string excluded)
+  std::vector<int32_t> tokens;    // generated token ids (end token excluded)
+  FinishReason finish = FinishReason::kStop;
+  int64_t n_prompt = 0;           // prompt tokens
+  int64_t n_prompt_evaluated = 0; // prompt tokens actually run (the rest were cached)
+  double prompt_seconds = 0;      // time to evaluate the prompt (= time to first token)
+  double generate_seconds = 0;    // time for the generated tokens after the first
+};
+
+// Called with each complete-UTF-8 piece of reply text; return false to stop.
+using StreamFn = std::function<bool(std::string_view piece)>;
+
+// Continues `session` with `prompt` (tokens already cached from an earlier
+// call are reused when the prompt starts with them) and samples a reply.
+// Errors: a prompt longer than the context, bad token ids.
+Result<GenerateResult> generate(Session& session, std::span<const int32_t> prompt,
+                                const GenerateOptions& options, const StreamFn& on_piece = {});
+
+}  // namespace hy2bit

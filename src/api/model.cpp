@@ -1,0 +1,145 @@
+// hy2bit::Model and hy2bit::Session: the public face of model/transformer.h.
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "api/model_impl.h"
+#include "kernels/dispatch.h"
+
+namespace hy2bit {
+namespace {
+
+// "q2_0c" when one type holds most linear-weight bytes, plus the others by size.
+std::string describe_weight_types(const gguf::File& file) {
+  std::map<std::string_view, uint64_t> bytes_by_type;
+  for (const gguf::TensorInfo& t : file.tensors())
+    if (t.n_dims >= 2) bytes_by_type[t.type.name] += t.n_bytes;
+  std::vector<std::pair<uint64_t, std::string_view>> sorted;
+  for (const auto& [name, bytes] : bytes_by_type) sorted.push_back({bytes, name});
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string text;
+  for (const auto& [bytes, name] : sorted) {
+    if (!text.empty()) text += '+';
+    text += name;
+  }
+  return text;
+}
+
+ModelSummary summarize(const std::string& path, const Model::Impl& impl) {
+  ModelSummary s;
+  s.path = path;
+  s.architecture = std::string(model::kArchitecture);
+  s.weight_types = describe_weight_types(impl.file);
+  for (const gguf::TensorInfo& tensor : impl.file.tensors()) {
+    s.n_params += static_cast<uint64_t>(tensor.n_elems());
+    s.weight_bytes += tensor.n_bytes;
+  }
+  s.file_bytes = impl.mapped->bytes().size();
+  s.n_vocab = impl.tokenizer->n_vocab();
+  if (Result<std::string_view> name = impl.file.get_string("general.name")) s.name = std::string(*name);
+  if (!impl.transformer) return s;
+  const model::ModelConfig& c = impl.transformer->config();
+  s.isa = std::string(kernels::isa_name(impl.transformer->kernels()));
+  s.n_layer = c.n_layer; s.n_embd = c.n_embd; s.n_ff = c.n_ff;
+  s.n_head = c.n_head; s.n_head_kv = c.n_head_kv; s.head_dim = c.head_dim;
+  s.n_ctx_train = c.n_ctx_train;
+  s.repacked_bytes = impl.transformer->weights().repacked_bytes;
+  s.n_threads = impl.pool->size();
+  return s;
+}
+
+// EOS, EOT, EOM and Hunyuan's end-of-turn / end-of-sentence tokens when present.
+std::vector<int32_t> find_end_tokens(const text::Tokenizer& tokenizer) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < tokenizer.n_vocab(); ++id)
+    if (tokenizer.is_eog(id)) ids.push_back(id);
+  for (std::string_view text : {"<｜hy_place▁holder▁no▁2｜>", "<｜hy_end▁of▁sentence｜>"})
+    if (std::optional<int32_t> id = tokenizer.find_token(text)) ids.push_back(*id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  Result<std::unique_ptr<gguf::MappedFile>> mapped = gguf::MappedFile::open(options.model_path);
+  if (!mapped) return mapped.error();
+  impl->mapped = std::move(mapped).value();
+  Result<gguf::File> file = gguf::File::parse(impl->mapped->bytes());
+  if (!file) return make_error(options.model_path, ": ", file.error().message);
+  impl->file = std::move(file).value();
+
+  Result<text::Tokenizer> tokenizer = text::Tokenizer::from_gguf(impl->file);
+  if (!tokenizer) return make_error(options.model_path, ": ", tokenizer.error().message);
+  impl->tokenizer = std::make_unique<text::Tokenizer>(std::move(tokenizer).value());
+  impl->end_tokens = find_end_tokens(*impl->tokenizer);
+
+  if (!options.vocab_only) {
+    Result<const kernels::KernelTable*> kernels = kernels::active_kernels();
+    if (!kernels) return kernels.error();
+    Result<std::unique_ptr<model::Transformer>> transformer = model::Transformer::bind(impl->file, **kernels);
+    if (!transformer) return make_error(options.model_path, ": ", transformer.error().message);
+    impl->transformer = std::move(transformer).value();
+    if (impl->tokenizer->n_vocab() != impl->transformer->config().n_vocab)
+      return make_error(options.model_path, ": the tokenizer has ", impl->tokenizer->n_vocab(),
+                        " tokens but the model ", impl->transformer->config().n_vocab);
+  }
+  const int n_threads = options.n_threads > 0 ? options.n_threads : runtime::physical_core_count();
+  impl->pool = std::make_unique<runtime::ThreadPool>(n_threads);
+  impl->summary = summarize(options.model_path, *impl);
+  return std::shared_ptr<Model>(new Model(std::move(impl)));
+}
+
+const ModelSummary& Model::summary() const { return impl_->summary; }
+
+struct Session::State {
+  model::Context context;
+  std::vector<int32_t> tokens;  // what the KV cache holds, in order
+};
+
+Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
+    : model_(std::move(model)),
+      state_(std::make_unique<State>(State{model::Context(*model_->impl().transformer,
+                                                          options.n_ctx, options.n_batch),
+                                                    {}})) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options) {
+  if (!model) return make_error("no model given for the session");
+  if (!model->impl().transformer)
+    return make_error("the model was loaded vocabulary-only, so it cannot evaluate tokens");
+  if (options.n_ctx < 1 || options.n_ctx > (int64_t{1} << 22))
+    return make_error("context size ", options.n_ctx, " is out of range (1..4194304)");
+  if (options.n_batch < 1)
+    return make_error("batch size ", options.n_batch, " must be at least 1");
+  return std::unique_ptr<Session>(new Session(std::move(model), options));
+}
+
+Result<std::span<const float>> Session::eval(std::span<const int32_t> tokens, bool all_logits) {
+  Model::Impl& impl = model_->impl();
+  std::lock_guard<std::mutex> lock(impl.pool_mutex);
+  Result<std::span<const float>> logits = state_->context.eval(
+      tokens, all_logits ? model::LogitsFor::kAllTokens : model::LogitsFor::kLastToken, *impl.pool);
+  if (logits) state_->tokens.insert(state_->tokens.end(), tokens.begin(), tokens.end());
+  return logits;
+}
+
+int64_t Session::n_past() const { return state_->context.n_past(); }
+int64_t Session::n_ctx() const { return state_->context.n_ctx(); }
+std::span<const int32_t> Session::tokens() const { return state_->tokens; }
+void Session::reset() {
+  state_->context.reset();
+  state_->tokens.clear();
+}
+void Session::truncate(int64_t n_past) {
+  state_->context.truncate(n_past);
+  state_->tokens.resize(static_cast<size_t>(state_->context.n_past()));
+}
+
+}  // namespace hy2bit

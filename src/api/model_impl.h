@@ -1,0 +1,30 @@
+// What a public hy2bit::Model holds inside: the mapped GGUF file, its parsed
+// table, the transformer bound to it (absent for vocab-only loads), the
+// tokenizer and the thread pool its sessions run on. Only src/ includes this.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "gguf/mapped_file.h"
+#include "hy2bit/model.h"
+#include "model/transformer.h"
+#include "runtime/thread_pool.h"
+#include "text/tokenizer.h"
+
+namespace hy2bit {
+
+struct Model::Impl {
+  std::unique_ptr<gguf::MappedFile> mapped;          // the file's bytes; outlives all below
+  gguf::File file;                                   // views into `mapped`
+  std::unique_ptr<model::Transformer> transformer;   // nullptr when loaded vocab-only
+  std::unique_ptr<text::Tokenizer> tokenizer;
+  std::vector<int32_t> end_tokens;                   // ids that end a reply
+  std::unique_ptr<runtime::ThreadPool> pool;         // shared by the model's sessions
+  std::mutex pool_mutex;                             // one forward pass at a time on the pool
+  ModelSummary summary;
+};
+
+}  // namespace hy2bit

@@ -1,0 +1,67 @@
+// The public text functions (hy2bit/generate.h): tokenizing with the model's
+// tokenizer and rendering the Hunyuan chat format (text/chat_format.h).
+#include <algorithm>
+
+#include "api/model_impl.h"
+#include "hy2bit/generate.h"
+#include "text/chat_format.h"
+
+namespace hy2bit {
+namespace {
+
+text::ChatRole to_text_role(Role role) {
+  switch (role) {
+    case Role::kSystem: return text::ChatRole::kSystem;
+    case Role::kUser: return text::ChatRole::kUser;
+    case Role::kAssistant: return text::ChatRole::kAssistant;
+  }
+  return text::ChatRole::kUser;
+}
+
+text::ThinkingMode to_text_thinking(Thinking thinking) {
+  switch (thinking) {
+    case Thinking::kDefault: return text::ThinkingMode::kDefault;
+    case Thinking::kOn: return text::ThinkingMode::kOn;
+    case Thinking::kOff: return text::ThinkingMode::kOff;
+  }
+  return text::ThinkingMode::kDefault;
+}
+
+std::vector<text::ChatMessage> to_text_messages(const std::vector<ChatMessage>& messages) {
+  std::vector<text::ChatMessage> out;
+  out.reserve(messages.size());
+  for (const ChatMessage& m : messages) out.push_back({to_text_role(m.role), m.content});
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> tokenize(const Model& model, std::string_view text,
+                                      const TokenizeOptions& options) {
+  const text::Tokenizer& tokenizer = *model.impl().tokenizer;
+  return tokenizer.encode(text, {.add_bos = options.add_bos && tokenizer.add_bos(),
+                                 .parse_special = options.parse_special});
+}
+
+std::string token_to_piece(const Model& model, int32_t id) {
+  return model.impl().tokenizer->token_bytes(id, /*render_special=*/true);
+}
+
+bool is_end_of_generation(const Model& model, int32_t id) {
+  const std::vector<int32_t>& ends = model.impl().end_tokens;
+  return std::binary_search(ends.begin(), ends.end(), id);
+}
+
+std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages, Thinking thinking) {
+  const text::Tokenizer& tokenizer = *model.impl().tokenizer;
+  return text::render_chat(to_text_messages(messages),
+                           {.add_generation_prompt = true,
+                            .thinking = to_text_thinking(thinking),
+                            .bos_text = std::string(tokenizer.text(tokenizer.bos()))});
+}
+
+bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking) {
+  return text::thinking_enabled(to_text_messages(messages), to_text_thinking(thinking));
+}
+
+}  // namespace hy2bit

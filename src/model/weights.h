@@ -1,0 +1,52 @@
+// The model's tensors bound by name with their expected shapes: a missing,
+// misshapen or unused tensor is an Error that names it. Linear weights are
+// prepared for the active kernel path; norms are copied to f32.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "hy2bit/result.h"
+#include "kernels/matmul.h"
+#include "model/config.h"
+
+namespace hy2bit::model {
+
+// One transformer block. Shapes in ggml order {input, output}.
+struct LayerWeights {
+  std::vector<float> attn_norm;             // {n_embd} RMSNorm weight before attention
+  kernels::PreparedWeights attn_q;          // {n_embd, q_dim}
+  kernels::PreparedWeights attn_k;          // {n_embd, kv_dim}
+  kernels::PreparedWeights attn_v;          // {n_embd, kv_dim}
+  kernels::PreparedWeights attn_output;     // {q_dim, n_embd}
+  std::vector<float> attn_q_bias;           // {q_dim} or empty (HY has none)
+  std::vector<float> attn_k_bias;           // {kv_dim} or empty
+  std::vector<float> attn_v_bias;           // {kv_dim} or empty
+  std::vector<float> attn_output_bias;      // {n_embd} or empty
+  std::vector<float> attn_q_norm;           // {head_dim} per-head RMSNorm after RoPE
+  std::vector<float> attn_k_norm;           // {head_dim}
+  std::vector<float> ffn_norm;              // {n_embd} RMSNorm weight before the FFN
+  kernels::PreparedWeights ffn_gate;        // {n_embd, n_ff}
+  kernels::PreparedWeights ffn_up;          // {n_embd, n_ff}
+  kernels::PreparedWeights ffn_down;        // {n_ff, n_embd}
+};
+
+struct ModelWeights {
+  gguf::TensorInfo token_embd;              // {n_embd, n_vocab}: rows looked up per token
+  std::vector<float> output_norm;           // {n_embd} final RMSNorm weight
+  kernels::PreparedWeights output;          // {n_embd, n_vocab}: output.weight, or token_embd when tied
+  bool output_tied = true;                  // true when output.weight is absent
+  std::vector<LayerWeights> layers;         // n_layer blocks
+
+  // Bytes of weights as stored in the file, and of repacked copies.
+  uint64_t file_bytes = 0;
+  uint64_t repacked_bytes = 0;
+};
+
+// Binds every tensor of `file` for `config` on the given kernel path.
+Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
+                                  const kernels::KernelTable& kernels);
+
+}  // namespace hy2bit::model
