@@ -31,6 +31,10 @@ struct OwnedValue {
   static OwnedValue string_array(std::vector<std::string> v);
   static OwnedValue i32_array(const std::vector<int32_t>& v);
   static OwnedValue f32_array(const std::vector<float>& v);
+  static OwnedValue i64(int64_t v);
+  static OwnedValue f64(double v);
+  // An array of values that all have type `elem_type` (arrays may nest).
+  static OwnedValue array(ValueType elem_type, std::vector<OwnedValue> elems);
   // A deep copy of a parsed value.
   static OwnedValue copy_of(const Value& v);
 };
@@ -45,6 +49,8 @@ class Writer {
 
   // Sets (adds or replaces) a metadata key; order of first insertion is kept.
   void set(std::string key, OwnedValue value);
+  // Removes a metadata key if present (a later set() then appends it at the end).
+  void remove(std::string_view key);
   // Declares a tensor: ne in ggml order (ne[0] = row length). Errors on a
   // duplicate name or a size that is not whole blocks of the type.
   Status add_tensor(std::string name, formats::TypeId type, std::vector<int64_t> ne,

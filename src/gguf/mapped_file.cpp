@@ -1,0 +1,55 @@
+// Read-only mmap of a whole file (POSIX). An empty file maps to an empty span
+// (mmap cannot map zero bytes), which the GGUF parser then rejects by name.
+#include "gguf/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hy2bit::gguf {
+namespace {
+
+// Closes a descriptor on every return path; the mapping stays valid after close.
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() { ::close(fd_); }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
+Error system_error(std::string_view action, const std::string& path, int err) {
+  return make_error("cannot ", action, " '", path, "': ", std::strerror(err));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return system_error("open", path, errno);
+  FdCloser closer(fd);
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return system_error("stat", path, errno);
+  if (S_ISDIR(st.st_mode)) return make_error("cannot map '", path, "': it is a directory, expected a file");
+  if (!S_ISREG(st.st_mode)) return make_error("cannot map '", path, "': it is not a regular file");
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) return std::unique_ptr<MappedFile>(new MappedFile(path, nullptr, 0));
+
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (data == MAP_FAILED) return system_error("map", path, errno);
+  return std::unique_ptr<MappedFile>(new MappedFile(path, static_cast<const uint8_t*>(data), size));
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+}  // namespace hy2bit::gguf
