@@ -82,6 +82,53 @@ struct GenerateResult {
 // Called with each complete-UTF-8 piece of reply text; return false to stop.
 using StreamFn = std::function<bool(std::string_view piece)>;
 
+// One reply being generated, step by step, so a caller can interleave many
+// (the server batches the next token of every busy slot into one forward
+// pass with decode_batch). generate() below is this object driven in a loop:
+//   auto g = Generation::start(session, prompt, options);   // runs the prompt
+//   while (!g->finished()) { piece = g->sample(); ...; g->feed(); }
+class Generation {
+ public:
+  // Evaluates the prompt (reusing the session's cached prefix). Errors: empty
+  // prompt, a prompt that leaves no room in the context, bad token ids.
+  static Result<std::unique_ptr<Generation>> start(Session& session, std::span<const int32_t> prompt,
+                                                   const GenerateOptions& options);
+  ~Generation();
+
+  // Samples the next token from the current logits and returns the reply
+  // text it completes (complete UTF-8, stop strings held back; may be
+  // empty). May finish the generation (end token, stop string, max_tokens).
+  std::string sample();
+  // Evaluates the token just sampled, alone. Finishes with kLength when the
+  // context is full. Call only when !finished().
+  Status feed();
+  // The token feed() would evaluate; for callers that evaluate it with
+  // decode_batch and hand the logits back through accept_logits().
+  int32_t pending_token() const;
+  void accept_logits(std::span<const float> logits);
+  // Stops early (the caller's own reason, e.g. a client disconnected).
+  void cancel();
+
+  bool finished() const;
+  Session& session();
+  const GenerateResult& result() const;  // text and counts so far; final once finished()
+
+ private:
+  Generation();
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Evaluates one token for each of several sessions of the same model in a
+// single forward pass where the model supports it (falling back to one pass
+// per session), and returns each session's logits (n_vocab floats, valid
+// until that session's next eval).
+struct BatchStep {
+  Session* session;
+  int32_t token;
+};
+Result<std::vector<std::span<const float>>> decode_batch(std::span<const BatchStep> steps);
+
 // Continues `session` with `prompt` (tokens already cached from an earlier
 // call are reused when the prompt starts with them) and samples a reply.
 // Errors: a prompt longer than the context, bad token ids.

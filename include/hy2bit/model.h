@@ -58,7 +58,10 @@ struct SessionOptions {
   int64_t n_batch = 512;      // prompt tokens per forward pass
 };
 
+struct BatchStep;  // generate.h: one token for one session of a batched step
+
 // One sequence: its KV cache and activations. Not thread-safe; one per user.
+// A model's sessions share its thread pool: evaluate them from one thread.
 class Session {
  public:
   static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
@@ -76,6 +79,7 @@ class Session {
   const Model& model() const { return *model_; }
 
  private:
+  friend Result<std::vector<std::span<const float>>> decode_batch(std::span<const BatchStep> steps);
   Session(std::shared_ptr<const Model> model, const SessionOptions& options);
   std::shared_ptr<const Model> model_;
   struct State;

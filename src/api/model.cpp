@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "api/model_impl.h"
+#include "hy2bit/generate.h"
 #include "kernels/dispatch.h"
 
 namespace hy2bit {
@@ -127,6 +128,32 @@ Result<std::span<const float>> Session::eval(std::span<const int32_t> tokens, bo
   Result<std::span<const float>> logits = state_->context.eval(
       tokens, all_logits ? model::LogitsFor::kAllTokens : model::LogitsFor::kLastToken, *impl.pool);
   if (logits) state_->tokens.insert(state_->tokens.end(), tokens.begin(), tokens.end());
+  return logits;
+}
+
+Result<std::vector<std::span<const float>>> decode_batch(std::span<const BatchStep> steps) {
+  if (steps.empty()) return std::vector<std::span<const float>>{};
+  const Model& model = steps.front().session->model();
+  std::vector<model::Context*> contexts;
+  std::vector<int32_t> tokens;
+  for (const BatchStep& step : steps) {
+    if (&step.session->model() != &model) return make_error("decode_batch: sessions of different models");
+    for (model::Context* c : contexts)
+      if (c == &step.session->state_->context) return make_error("decode_batch: a session appears twice");
+    contexts.push_back(&step.session->state_->context);
+    tokens.push_back(step.token);
+  }
+  Model::Impl& impl = model.impl();
+  std::lock_guard<std::mutex> lock(impl.pool_mutex);
+  const auto n = static_cast<int64_t>(steps.size());
+  if (!impl.batch_activations || impl.batch_activations->capacity < n)
+    impl.batch_activations = std::make_unique<model::Activations>(impl.transformer->config(), std::max<int64_t>(n, 8));
+  HY2BIT_TRY(model::decode_multi(contexts, tokens, *impl.batch_activations, *impl.pool));
+  std::vector<std::span<const float>> logits;
+  for (const BatchStep& step : steps) {
+    step.session->state_->tokens.push_back(step.token);
+    logits.push_back(step.session->state_->context.last_logits());
+  }
   return logits;
 }
 

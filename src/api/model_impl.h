@@ -24,6 +24,7 @@ struct Model::Impl {
   std::vector<int32_t> end_tokens;                   // ids that end a reply
   std::unique_ptr<runtime::ThreadPool> pool;         // shared by the model's sessions
   std::mutex pool_mutex;                             // one forward pass at a time on the pool
+  std::unique_ptr<model::Activations> batch_activations;  // for decode_batch, grown on demand
   ModelSummary summary;
 };
 

@@ -67,70 +67,135 @@ size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
 
 }  // namespace
 
-Result<GenerateResult> generate(Session& session, std::span<const int32_t> prompt,
-                                const GenerateOptions& options, const StreamFn& on_piece) {
-  const Model& model = session.model();
+struct Generation::State {
+  Session* session = nullptr;
+  GenerateOptions options;
+  std::unique_ptr<sampling::Sampler> sampler;
+  std::unique_ptr<StopMatcher> stops;
+  text::Utf8StreamBuffer utf8;
+  std::span<const float> logits;       // of the last evaluated token
+  int32_t pending = -1;                // sampled, not yet evaluated
+  bool finished = false;
+  Clock::time_point gen_start;
   GenerateResult result;
-  result.n_prompt = static_cast<int64_t>(prompt.size());
+
+  void finish(FinishReason reason) {
+    finished = true;
+    result.finish = reason;
+    result.generate_seconds = seconds_since(gen_start);
+  }
+};
+
+Generation::Generation() : state_(std::make_unique<State>()) {}
+Generation::~Generation() = default;
+
+Result<std::unique_ptr<Generation>> Generation::start(Session& session, std::span<const int32_t> prompt,
+                                                      const GenerateOptions& options) {
+  std::unique_ptr<Generation> g(new Generation());
+  State& s = *g->state_;
+  s.session = &session;
+  s.options = options;
+  s.result.n_prompt = static_cast<int64_t>(prompt.size());
   if (prompt.empty()) return make_error("the prompt is empty");
-  if (result.n_prompt >= session.n_ctx())
-    return make_error("the prompt has ", result.n_prompt, " tokens but the context holds only ",
+  if (s.result.n_prompt >= session.n_ctx())
+    return make_error("the prompt has ", s.result.n_prompt, " tokens but the context holds only ",
                       session.n_ctx(), " (prompt + reply); use a shorter prompt or a larger -c");
 
   // Reuse the cached prefix; at least one prompt token must run to get logits.
   const size_t cached = std::min(common_prefix(session.tokens(), prompt), prompt.size() - 1);
   session.truncate(static_cast<int64_t>(cached));
   const std::span<const int32_t> fresh = prompt.subspan(cached);
-  result.n_prompt_evaluated = static_cast<int64_t>(fresh.size());
+  s.result.n_prompt_evaluated = static_cast<int64_t>(fresh.size());
 
-  sampling::Sampler sampler(options.sampling);
-  for (int32_t id : prompt) sampler.accept(id);
+  s.sampler = std::make_unique<sampling::Sampler>(options.sampling);
+  for (int32_t id : prompt) s.sampler->accept(id);
+  s.stops = std::make_unique<StopMatcher>(s.options.stop);
 
   const Clock::time_point prompt_start = Clock::now();
   Result<std::span<const float>> logits = session.eval(fresh);
   if (!logits) return logits.error();
-  result.prompt_seconds = seconds_since(prompt_start);
+  s.logits = *logits;
+  s.result.prompt_seconds = seconds_since(prompt_start);
+  s.gen_start = Clock::now();
+  if (options.max_tokens == 0) s.finish(FinishReason::kLength);
+  return g;
+}
 
-  const Clock::time_point gen_start = Clock::now();
-  text::Utf8StreamBuffer utf8;
-  StopMatcher stops(options.stop);
-  bool cancelled = false;
-  auto deliver = [&](const std::string& text) {
-    if (text.empty()) return;
-    result.text += text;
-    if (on_piece && !on_piece(text)) cancelled = true;
-  };
+std::string Generation::sample() {
+  State& s = *state_;
+  if (s.finished || s.pending >= 0) return {};
+  const int32_t token = s.sampler->sample(s.logits);
+  if (is_end_of_generation(s.session->model(), token)) {
+    // The reply is over: release what the UTF-8 and stop buffers held.
+    std::string tail = s.stops->push(s.utf8.flush());
+    if (!s.stops->stopped()) tail += s.stops->flush();
+    s.result.text += tail;
+    s.finish(FinishReason::kStop);
+    return tail;
+  }
+  s.result.tokens.push_back(token);
+  s.sampler->accept(token);
+  std::string text = s.stops->push(s.utf8.push(token_to_piece(s.session->model(), token)));
+  s.result.text += text;
+  if (s.stops->stopped()) {
+    s.finish(FinishReason::kStop);
+    return text;
+  }
+  const bool out_of_tokens =
+      s.options.max_tokens >= 0 && static_cast<int32_t>(s.result.tokens.size()) >= s.options.max_tokens;
+  const bool out_of_context = s.session->n_past() >= s.session->n_ctx();  // no room to feed it
+  if (out_of_tokens || out_of_context) {
+    std::string tail = s.stops->push(s.utf8.flush());
+    if (!s.stops->stopped()) tail += s.stops->flush();
+    s.result.text += tail;
+    text += tail;
+    s.finish(s.stops->stopped() ? FinishReason::kStop : FinishReason::kLength);
+    return text;
+  }
+  s.pending = token;
+  return text;
+}
 
-  result.finish = FinishReason::kLength;
-  for (;;) {
-    if (options.max_tokens >= 0 && static_cast<int32_t>(result.tokens.size()) >= options.max_tokens) break;
-    const int32_t token = sampler.sample(*logits);
-    if (is_end_of_generation(model, token)) {
-      result.finish = FinishReason::kStop;
-      break;
-    }
-    result.tokens.push_back(token);
-    sampler.accept(token);
-    deliver(stops.push(utf8.push(token_to_piece(model, token))));
-    if (stops.stopped()) {
-      result.finish = FinishReason::kStop;
-      break;
-    }
-    if (cancelled) {
-      result.finish = FinishReason::kCancelled;
-      break;
-    }
-    if (session.n_past() >= session.n_ctx()) break;  // context full: finish "length"
-    logits = session.eval(std::span<const int32_t>(&token, 1));
-    if (!logits) return logits.error();
+int32_t Generation::pending_token() const { return state_->pending; }
+
+void Generation::accept_logits(std::span<const float> logits) {
+  state_->logits = logits;
+  state_->pending = -1;
+}
+
+Status Generation::feed() {
+  State& s = *state_;
+  if (s.finished || s.pending < 0) return Ok{};
+  if (s.session->n_past() >= s.session->n_ctx()) {
+    s.finish(FinishReason::kLength);
+    return Ok{};
   }
-  if (!stops.stopped() && !cancelled) {
-    std::string tail = stops.push(utf8.flush());
-    if (!stops.stopped()) tail += stops.flush();
-    deliver(tail);
+  Result<std::span<const float>> logits = s.session->eval(std::span<const int32_t>(&s.pending, 1));
+  if (!logits) return logits.error();
+  accept_logits(*logits);
+  return Ok{};
+}
+
+void Generation::cancel() {
+  if (!state_->finished) state_->finish(FinishReason::kCancelled);
+}
+
+bool Generation::finished() const { return state_->finished; }
+Session& Generation::session() { return *state_->session; }
+const GenerateResult& Generation::result() const { return state_->result; }
+
+Result<GenerateResult> generate(Session& session, std::span<const int32_t> prompt,
+                                const GenerateOptions& options, const StreamFn& on_piece) {
+  Result<std::unique_ptr<Generation>> g = Generation::start(session, prompt, options);
+  if (!g) return g.error();
+  Generation& gen = **g;
+  while (!gen.finished()) {
+    const std::string piece = gen.sample();
+    if (!piece.empty() && on_piece && !on_piece(piece)) gen.cancel();
+    if (gen.finished()) break;
+    HY2BIT_TRY(gen.feed());
   }
-  result.generate_seconds = seconds_since(gen_start);
-  return result;
+  return gen.result();
 }
 
 }  // namespace hy2bit

@@ -39,25 +39,119 @@ Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file,
   return m;
 }
 
+Activations::Activations(const ModelConfig& c, int64_t capacity_tokens)
+    : capacity(std::max<int64_t>(1, capacity_tokens)) {
+  const auto rows = [&](int64_t width) { return static_cast<size_t>(capacity * width); };
+  x.resize(rows(c.n_embd));
+  xb.resize(rows(c.n_embd));
+  xb2.resize(rows(c.n_embd));
+  q.resize(rows(c.q_dim()));
+  k.resize(rows(c.kv_dim()));
+  v.resize(rows(c.kv_dim()));
+  att.resize(rows(c.q_dim()));
+  gate.resize(rows(c.n_ff));
+  up.resize(rows(c.n_ff));
+}
+
+void forward(const Transformer& model, std::span<const TokenSlot> slots, Activations& act,
+             runtime::ThreadPool& pool) {
+  const ModelConfig& c = model.config();
+  const ModelWeights& w = model.weights();
+  const auto n = static_cast<int64_t>(slots.size());  // tokens in this pass
+  const int64_t n_embd = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), n_ff = c.n_ff;
+  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+
+  // Attention scratch: one row of scores per thread, as long as the longest cache.
+  int64_t longest_ctx = 0;
+  for (const TokenSlot& s : slots) longest_ctx = std::max(longest_ctx, s.cache->n_ctx());
+  const auto scores_needed = static_cast<size_t>(pool.size() * longest_ctx);
+  if (act.scores.size() < scores_needed) act.scores.resize(scores_needed);
+  const std::span<float> scores(act.scores.data(), scores_needed);
+
+  // Embed: look up each token's row of token_embd, decoded to f32.
+  const uint64_t embd_row_bytes = w.token_embd.n_bytes / static_cast<uint64_t>(c.n_vocab);
+  for (int64_t t = 0; t < n; ++t) {
+    const uint8_t* row = w.token_embd.data.data() + static_cast<uint64_t>(slots[t].token) * embd_row_bytes;
+    formats::dequantize(w.token_embd.type.id, row, &act.x[t * n_embd], n_embd);
+  }
+
+  for (int64_t il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& l = w.layers[il];
+
+    // Attention norm.
+    for (int64_t t = 0; t < n; ++t)
+      rmsnorm(&act.xb[t * n_embd], &act.x[t * n_embd], l.attn_norm.data(), n_embd, c.rms_norm_eps);
+
+    // Q, K, V projections (plus biases, if the file has them).
+    kernels::matmul(l.attn_q, act.xb.data(), n, act.q.data(), pool, act.scratch);
+    kernels::matmul(l.attn_k, act.xb.data(), n, act.k.data(), pool, act.scratch);
+    kernels::matmul(l.attn_v, act.xb.data(), n, act.v.data(), pool, act.scratch);
+    add_bias(act.q.data(), l.attn_q_bias, n, q_dim);
+    add_bias(act.k.data(), l.attn_k_bias, n, kv_dim);
+    add_bias(act.v.data(), l.attn_v_bias, n, kv_dim);
+
+    // RoPE (NEOX), THEN per-head RMSNorm of q and k: Hunyuan's QK-norm comes after RoPE.
+    for (int64_t t = 0; t < n; ++t) {
+      float* q = &act.q[t * q_dim];
+      float* k = &act.k[t * kv_dim];
+      rope_neox(q, c.n_head, c.head_dim, c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
+      rope_neox(k, c.n_head_kv, c.head_dim, c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
+      for (int64_t h = 0; h < c.n_head; ++h)
+        rmsnorm(q + h * c.head_dim, q + h * c.head_dim, l.attn_q_norm.data(), c.head_dim, c.rms_norm_eps);
+      for (int64_t h = 0; h < c.n_head_kv; ++h)
+        rmsnorm(k + h * c.head_dim, k + h * c.head_dim, l.attn_k_norm.data(), c.head_dim, c.rms_norm_eps);
+    }
+
+    // Store the new keys and values in each token's cache as f16.
+    for (int64_t t = 0; t < n; ++t) {
+      uint16_t* k_cache = slots[t].cache->k(il, slots[t].pos);
+      uint16_t* v_cache = slots[t].cache->v(il, slots[t].pos);
+      for (int64_t i = 0; i < kv_dim; ++i) {
+        k_cache[i] = formats::f32_to_f16(act.k[t * kv_dim + i]);
+        v_cache[i] = formats::f32_to_f16(act.v[t * kv_dim + i]);
+      }
+    }
+
+    // Causal GQA attention over the cache, then the output projection and residual.
+    attention(act.q.data(), act.att.data(), slots, il, shape, scores, pool);
+    kernels::matmul(l.attn_output, act.att.data(), n, act.xb2.data(), pool, act.scratch);
+    add_bias(act.xb2.data(), l.attn_output_bias, n, n_embd);
+    add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
+
+    // FFN norm, SwiGLU feed-forward, residual.
+    for (int64_t t = 0; t < n; ++t)
+      rmsnorm(&act.xb[t * n_embd], &act.x[t * n_embd], l.ffn_norm.data(), n_embd, c.rms_norm_eps);
+    kernels::matmul(l.ffn_gate, act.xb.data(), n, act.gate.data(), pool, act.scratch);
+    kernels::matmul(l.ffn_up, act.xb.data(), n, act.up.data(), pool, act.scratch);
+    swiglu(act.gate.data(), act.up.data(), n * n_ff);
+    kernels::matmul(l.ffn_down, act.gate.data(), n, act.xb2.data(), pool, act.scratch);
+    add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
+  }
+
+  // Final norm and logits, only for the tokens that want them.
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < n; ++t) {
+    if (!slots[t].logits) continue;
+    rmsnorm(&act.xb[n_out * n_embd], &act.x[t * n_embd], w.output_norm.data(), n_embd, c.rms_norm_eps);
+    ++n_out;
+  }
+  if (n_out == 0) return;
+  act.logits.resize(static_cast<size_t>(n_out * c.n_vocab));
+  kernels::matmul(w.output, act.xb.data(), n_out, act.logits.data(), pool, act.scratch);
+  int64_t row = 0;
+  for (const TokenSlot& s : slots) {
+    if (!s.logits) continue;
+    std::copy_n(&act.logits[row * c.n_vocab], c.n_vocab, s.logits);
+    ++row;
+  }
+}
+
 Context::Context(const Transformer& model, int64_t n_ctx, int64_t n_batch)
     : model_(model),
       cache_(model.config().n_layer, n_ctx, model.config().kv_dim()),
-      n_batch_(std::max<int64_t>(1, std::min(n_batch, n_ctx))) {
-  const ModelConfig& c = model.config();
-  const auto rows = [&](int64_t width) { return static_cast<size_t>(n_batch_ * width); };
-  x_.resize(rows(c.n_embd));
-  xb_.resize(rows(c.n_embd));
-  xb2_.resize(rows(c.n_embd));
-  q_.resize(rows(c.q_dim()));
-  k_.resize(rows(c.kv_dim()));
-  v_.resize(rows(c.kv_dim()));
-  att_.resize(rows(c.q_dim()));
-  gate_.resize(rows(c.n_ff));
-  up_.resize(rows(c.n_ff));
-}
+      act_(model.config(), std::min(n_batch, n_ctx)) {}
 
-Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, LogitsFor which,
-                                             runtime::ThreadPool& pool) {
+Status Context::check_room(std::span<const int32_t> tokens) const {
   const ModelConfig& c = model_.config();
   const auto n_tokens = static_cast<int64_t>(tokens.size());
   if (n_tokens == 0) return make_error("no tokens to evaluate");
@@ -67,101 +161,49 @@ Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, Lo
   if (n_past_ + n_tokens > n_ctx())
     return make_error("context is full: ", n_past_, " tokens cached + ", n_tokens,
                       " new exceed the context size ", n_ctx(), " (raise -c)");
+  return Ok{};
+}
 
+Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, LogitsFor which,
+                                             runtime::ThreadPool& pool) {
+  HY2BIT_TRY(check_room(tokens));
+  const int64_t n_vocab = model_.config().n_vocab;
+  const auto n_tokens = static_cast<int64_t>(tokens.size());
   const int64_t n_out = which == LogitsFor::kAllTokens ? n_tokens : 1;
-  logits_.resize(static_cast<size_t>(n_out * c.n_vocab));
-  if (scores_.size() < static_cast<size_t>(pool.size() * n_ctx()))
-    scores_.resize(static_cast<size_t>(pool.size() * n_ctx()));
+  logits_.resize(static_cast<size_t>(n_out * n_vocab));
 
-  for (int64_t begin = 0; begin < n_tokens; begin += n_batch_) {
-    const int64_t n = std::min(n_batch_, n_tokens - begin);
-    const bool last_chunk = begin + n == n_tokens;
-    // kAllTokens: every chunk writes its rows; kLastToken: only the final chunk's last row.
-    float* out = which == LogitsFor::kAllTokens ? logits_.data() + begin * c.n_vocab
-                                                : (last_chunk ? logits_.data() : nullptr);
-    forward_chunk(tokens.subspan(static_cast<size_t>(begin), static_cast<size_t>(n)), which, out,
-                  pool);
+  for (int64_t begin = 0; begin < n_tokens; begin += act_.capacity) {
+    const int64_t n = std::min(act_.capacity, n_tokens - begin);
+    slots_.clear();
+    for (int64_t t = begin; t < begin + n; ++t) {
+      // kAllTokens: every token's row; kLastToken: only the very last token's.
+      float* logits = which == LogitsFor::kAllTokens ? &logits_[t * n_vocab]
+                                                     : (t == n_tokens - 1 ? logits_.data() : nullptr);
+      slots_.push_back({tokens[t], &cache_, n_past_ + (t - begin), logits});
+    }
+    forward(model_, slots_, act_, pool);
+    n_past_ += n;
   }
   return std::span<const float>(logits_);
 }
 
-void Context::forward_chunk(std::span<const int32_t> tokens, LogitsFor which, float* logits_out,
-                            runtime::ThreadPool& pool) {
-  const ModelConfig& c = model_.config();
-  const ModelWeights& w = model_.weights();
-  const int64_t n = static_cast<int64_t>(tokens.size());  // tokens in this chunk
-  const int64_t pos0 = n_past_;                            // position of the first one
-  const int64_t n_embd = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), n_ff = c.n_ff;
-  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+TokenSlot Context::next_slot(int32_t token) {
+  logits_.resize(static_cast<size_t>(model_.config().n_vocab));
+  return {token, &cache_, n_past_, logits_.data()};
+}
 
-  // Embed: look up each token's row of token_embd, decoded to f32.
-  const uint64_t embd_row_bytes = w.token_embd.n_bytes / static_cast<uint64_t>(c.n_vocab);
-  for (int64_t t = 0; t < n; ++t) {
-    const uint8_t* row = w.token_embd.data.data() + static_cast<uint64_t>(tokens[t]) * embd_row_bytes;
-    formats::dequantize(w.token_embd.type.id, row, &x_[t * n_embd], n_embd);
+Status decode_multi(std::span<Context* const> contexts, std::span<const int32_t> tokens,
+                    Activations& act, runtime::ThreadPool& pool) {
+  if (contexts.size() != tokens.size()) return make_error("decode_multi: ", contexts.size(), " contexts but ", tokens.size(), " tokens");
+  for (size_t i = 0; i < contexts.size(); ++i) HY2BIT_TRY(contexts[i]->check_room(tokens.subspan(i, 1)));
+  std::vector<TokenSlot> slots;
+  for (size_t i = 0; i < contexts.size(); ++i) slots.push_back(contexts[i]->next_slot(tokens[i]));
+  for (size_t begin = 0; begin < slots.size(); begin += static_cast<size_t>(act.capacity)) {
+    const size_t n = std::min(slots.size() - begin, static_cast<size_t>(act.capacity));
+    forward(contexts[0]->model(), std::span<const TokenSlot>(slots).subspan(begin, n), act, pool);
   }
-
-  for (int64_t il = 0; il < c.n_layer; ++il) {
-    const LayerWeights& l = w.layers[il];
-
-    // Attention norm.
-    for (int64_t t = 0; t < n; ++t)
-      rmsnorm(&xb_[t * n_embd], &x_[t * n_embd], l.attn_norm.data(), n_embd, c.rms_norm_eps);
-
-    // Q, K, V projections (plus biases, if the file has them).
-    kernels::matmul(l.attn_q, xb_.data(), n, q_.data(), pool, scratch_);
-    kernels::matmul(l.attn_k, xb_.data(), n, k_.data(), pool, scratch_);
-    kernels::matmul(l.attn_v, xb_.data(), n, v_.data(), pool, scratch_);
-    add_bias(q_.data(), l.attn_q_bias, n, q_dim);
-    add_bias(k_.data(), l.attn_k_bias, n, kv_dim);
-    add_bias(v_.data(), l.attn_v_bias, n, kv_dim);
-
-    // RoPE (NEOX), THEN per-head RMSNorm of q and k: Hunyuan's QK-norm comes after RoPE.
-    for (int64_t t = 0; t < n; ++t) {
-      float* q = &q_[t * q_dim];
-      float* k = &k_[t * kv_dim];
-      rope_neox(q, c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base, c.rope_freq_scale);
-      rope_neox(k, c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base, c.rope_freq_scale);
-      for (int64_t h = 0; h < c.n_head; ++h)
-        rmsnorm(q + h * c.head_dim, q + h * c.head_dim, l.attn_q_norm.data(), c.head_dim, c.rms_norm_eps);
-      for (int64_t h = 0; h < c.n_head_kv; ++h)
-        rmsnorm(k + h * c.head_dim, k + h * c.head_dim, l.attn_k_norm.data(), c.head_dim, c.rms_norm_eps);
-    }
-
-    // Store the new keys and values in the cache as f16.
-    for (int64_t t = 0; t < n; ++t) {
-      uint16_t* k_cache = cache_.k(il, pos0 + t);
-      uint16_t* v_cache = cache_.v(il, pos0 + t);
-      for (int64_t i = 0; i < kv_dim; ++i) {
-        k_cache[i] = formats::f32_to_f16(k_[t * kv_dim + i]);
-        v_cache[i] = formats::f32_to_f16(v_[t * kv_dim + i]);
-      }
-    }
-
-    // Causal GQA attention over the cache, then the output projection and residual.
-    attention(q_.data(), att_.data(), n, pos0, il, cache_, shape, scores_, pool);
-    kernels::matmul(l.attn_output, att_.data(), n, xb2_.data(), pool, scratch_);
-    add_bias(xb2_.data(), l.attn_output_bias, n, n_embd);
-    add_in_place(x_.data(), xb2_.data(), n * n_embd);
-
-    // FFN norm, SwiGLU feed-forward, residual.
-    for (int64_t t = 0; t < n; ++t)
-      rmsnorm(&xb_[t * n_embd], &x_[t * n_embd], l.ffn_norm.data(), n_embd, c.rms_norm_eps);
-    kernels::matmul(l.ffn_gate, xb_.data(), n, gate_.data(), pool, scratch_);
-    kernels::matmul(l.ffn_up, xb_.data(), n, up_.data(), pool, scratch_);
-    swiglu(gate_.data(), up_.data(), n * n_ff);
-    kernels::matmul(l.ffn_down, gate_.data(), n, xb2_.data(), pool, scratch_);
-    add_in_place(x_.data(), xb2_.data(), n * n_embd);
-  }
-  n_past_ += n;
-
-  // Final norm and logits, only for the rows asked for.
-  if (!logits_out) return;
-  const int64_t first = which == LogitsFor::kAllTokens ? 0 : n - 1;
-  const int64_t n_out = n - first;
-  for (int64_t t = first; t < n; ++t)
-    rmsnorm(&xb_[(t - first) * n_embd], &x_[t * n_embd], w.output_norm.data(), n_embd, c.rms_norm_eps);
-  kernels::matmul(w.output, xb_.data(), n_out, logits_out, pool, scratch_);
+  for (Context* c : contexts) c->advance(1);
+  return Ok{};
 }
 
 }  // namespace hy2bit::model

@@ -58,9 +58,10 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv_sum;
 }
 
-void attention(const float* q, float* out, int64_t n_tokens, int64_t pos0, int64_t layer,
-               const KvCache& cache, const AttentionShape& shape, std::span<float> scores,
-               runtime::ThreadPool& pool) {
+void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
+               const AttentionShape& shape, std::span<float> scores, runtime::ThreadPool& pool) {
+  const auto n_tokens = static_cast<int64_t>(slots.size());
+  const size_t scores_per_thread = scores.size() / static_cast<size_t>(pool.size());
   const int64_t head_dim = shape.head_dim;
   const int64_t q_dim = shape.n_head * head_dim;
   const int64_t gqa_ratio = shape.n_head / shape.n_head_kv;
@@ -68,12 +69,13 @@ void attention(const float* q, float* out, int64_t n_tokens, int64_t pos0, int64
   const int64_t n_jobs = n_tokens * shape.n_head;  // one (token, head) pair per job
 
   pool.run([&](int thread, int n_threads) {
-    float* att = scores.data() + static_cast<size_t>(thread) * cache.n_ctx();
+    float* att = scores.data() + static_cast<size_t>(thread) * scores_per_thread;
     const auto [begin, end] = runtime::split_range(n_jobs, thread, n_threads);
     for (int64_t job = begin; job < end; ++job) {
       const int64_t t = job / shape.n_head;
       const int64_t h = job % shape.n_head;
-      const int64_t pos = pos0 + t;                   // this query's position
+      const KvCache& cache = *slots[t].cache;
+      const int64_t pos = slots[t].pos;               // this query's position
       const int64_t kv_offset = (h / gqa_ratio) * head_dim;
       const float* q_head = q + t * q_dim + h * head_dim;
 

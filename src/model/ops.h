@@ -7,6 +7,7 @@
 #include <span>
 
 #include "model/kv_cache.h"
+#include "model/token_slot.h"
 #include "runtime/thread_pool.h"
 
 namespace hy2bit::model {
@@ -33,12 +34,10 @@ struct AttentionShape {
   int64_t head_dim;
 };
 
-// Causal attention for n_tokens query rows at positions pos0.. pos0+n_tokens-1
-// of one layer: q (n_tokens, n_head*head_dim), keys/values from the cache
-// positions 0..pos, out (n_tokens, n_head*head_dim). `scores` holds
-// pool.size() * cache.n_ctx() floats of scratch.
-void attention(const float* q, float* out, int64_t n_tokens, int64_t pos0, int64_t layer,
-               const KvCache& cache, const AttentionShape& shape, std::span<float> scores,
-               runtime::ThreadPool& pool);
+// Causal attention of one layer for each slot's query row: q (n, n_head*head_dim)
+// against the slot's cache positions 0..pos, out (n, n_head*head_dim).
+// `scores` holds pool.size() * (longest cache) floats of scratch.
+void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
+               const AttentionShape& shape, std::span<float> scores, runtime::ThreadPool& pool);
 
 }  // namespace hy2bit::model

@@ -14,6 +14,7 @@
 #include "kernels/matmul.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
+#include "model/token_slot.h"
 #include "model/weights.h"
 #include "runtime/thread_pool.h"
 
@@ -42,18 +43,46 @@ class Transformer {
 // Which positions of a batch need logits.
 enum class LogitsFor { kLastToken, kAllTokens };
 
-// The state of one sequence: its KV cache, position and activations for up
-// to n_batch tokens at a time ("the current wave of activations", as in llama2.c).
+// The activations of one forward pass over up to `capacity` tokens ("the
+// current wave of activations", as in llama2.c), allocated once and reused.
+// Row-major (tokens, width).
+struct Activations {
+  Activations(const ModelConfig& config, int64_t capacity);
+  int64_t capacity;            // most tokens one pass can take
+  std::vector<float> x;        // (capacity, n_embd) residual stream
+  std::vector<float> xb;       // (capacity, n_embd) normed input of a sub-layer
+  std::vector<float> xb2;      // (capacity, n_embd) output of attn_output / ffn_down
+  std::vector<float> q;        // (capacity, q_dim) queries
+  std::vector<float> k;        // (capacity, kv_dim) keys of the new tokens
+  std::vector<float> v;        // (capacity, kv_dim) values of the new tokens
+  std::vector<float> att;      // (capacity, q_dim) attention output, heads side by side
+  std::vector<float> gate;     // (capacity, n_ff) SwiGLU gate, then silu(gate) * up
+  std::vector<float> up;       // (capacity, n_ff) SwiGLU up projection
+  std::vector<float> scores;   // (threads, longest context) attention scores per thread
+  std::vector<float> logits;   // (rows asked for, n_vocab)
+  kernels::MatmulScratch scratch;  // quantized activations for the kernels
+};
+
+// The forward pass over `slots` (at most act.capacity): the matmuls see all
+// tokens as one batch, attention reads each token's own cache. Tokens of one
+// sequence must come in position order.
+void forward(const Transformer& model, std::span<const TokenSlot> slots, Activations& act,
+             runtime::ThreadPool& pool);
+
+// The state of one sequence: its KV cache, position and activations.
 class Context {
  public:
   Context(const Transformer& model, int64_t n_ctx, int64_t n_batch);
 
   int64_t n_ctx() const { return cache_.n_ctx(); }
-  int64_t n_batch() const { return n_batch_; }
+  int64_t n_batch() const { return act_.capacity; }
   int64_t n_past() const { return n_past_; }          // tokens already in the cache
   void reset() { n_past_ = 0; }                        // forget the sequence
   void truncate(int64_t n_past) { n_past_ = std::min(n_past_, n_past); }  // keep a prefix
   size_t kv_cache_bytes() const { return cache_.bytes(); }
+
+  // Checks that `n_tokens` more tokens fit and that every id is in the vocabulary.
+  Status check_room(std::span<const int32_t> tokens) const;
 
   // Feeds tokens after the ones already seen (in chunks of n_batch) and
   // returns logits: (1, n_vocab) for the last token or (n_tokens, n_vocab).
@@ -61,30 +90,25 @@ class Context {
   Result<std::span<const float>> eval(std::span<const int32_t> tokens, LogitsFor which,
                                       runtime::ThreadPool& pool);
 
- private:
-  // One chunk of at most n_batch tokens at positions n_past_..; writes logits
-  // for its rows into `logits_out` (n_out rows).
-  void forward_chunk(std::span<const int32_t> tokens, LogitsFor which, float* logits_out,
-                     runtime::ThreadPool& pool);
+  // For batched decoding across contexts (decode_multi): the slot for the
+  // next token, and marking it done once the pass ran.
+  TokenSlot next_slot(int32_t token);
+  void advance(int64_t n_tokens) { n_past_ += n_tokens; }
+  std::span<const float> last_logits() const { return logits_; }
+  const Transformer& model() const { return model_; }
 
+ private:
   const Transformer& model_;
   KvCache cache_;
-  int64_t n_batch_;
   int64_t n_past_ = 0;
-
-  // Activations, (n_batch, width) row-major, allocated once.
-  std::vector<float> x_;       // (n_batch, n_embd) residual stream
-  std::vector<float> xb_;      // (n_batch, n_embd) normed input of a sub-layer
-  std::vector<float> xb2_;     // (n_batch, n_embd) output of attn_output / ffn_down
-  std::vector<float> q_;       // (n_batch, q_dim) queries
-  std::vector<float> k_;       // (n_batch, kv_dim) keys of the new tokens
-  std::vector<float> v_;       // (n_batch, kv_dim) values of the new tokens
-  std::vector<float> att_;     // (n_batch, q_dim) attention output, heads side by side
-  std::vector<float> gate_;    // (n_batch, n_ff) SwiGLU gate, then silu(gate) * up
-  std::vector<float> up_;      // (n_batch, n_ff) SwiGLU up projection
-  std::vector<float> scores_;  // (threads, n_ctx) attention scores per thread
-  std::vector<float> logits_;  // (rows asked for, n_vocab)
-  kernels::MatmulScratch scratch_;  // quantized activations
+  Activations act_;
+  std::vector<float> logits_;   // (rows asked for, n_vocab) of the last eval
+  std::vector<TokenSlot> slots_;
 };
+
+// Decodes one token for each of several contexts of the same model in one
+// forward pass (the server's batched step). Each context must have room.
+Status decode_multi(std::span<Context* const> contexts, std::span<const int32_t> tokens,
+                    Activations& act, runtime::ThreadPool& pool);
 
 }  // namespace hy2bit::model

@@ -19,6 +19,9 @@ struct LogitsCase {
   std::string tokens;  // short, long
 };
 
+// Readable parameter names in test listings (CTest shows them).
+void PrintTo(const LogitsCase& c, std::ostream* os) { *os << c.type << "/" << c.tokens; }
+
 std::string case_name(const testing::TestParamInfo<LogitsCase>& info) {
   return info.param.type + "_" + info.param.tokens;
 }
