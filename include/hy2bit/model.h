@@ -33,6 +33,8 @@ struct ModelSummary {
   uint64_t file_bytes = 0;    // size of the GGUF file
   uint64_t weight_bytes = 0;  // bytes of all tensors as stored
   uint64_t repacked_bytes = 0;// bytes of weight copies repacked for the kernels
+  uint64_t decode_bytes = 0;  // weight bytes one decoded token reads (all but the embedding
+                              // table, whose one row is looked up; tied: read as the output)
   int n_threads = 0;
 };
 

@@ -45,6 +45,7 @@ ModelSummary summarize(const std::string& path, const Model::Impl& impl) {
   s.n_head = c.n_head; s.n_head_kv = c.n_head_kv; s.head_dim = c.head_dim;
   s.n_ctx_train = c.n_ctx_train;
   s.repacked_bytes = impl.transformer->weights().repacked_bytes;
+  s.decode_bytes = impl.transformer->weights().matmul_bytes;
   s.n_threads = impl.pool->size();
   return s;
 }

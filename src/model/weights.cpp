@@ -140,7 +140,7 @@ Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& con
     w.layers.push_back(std::move(layer).value());
   }
   HY2BIT_TRY(b.check_all_used());
-  w.file_bytes = b.file_bytes() + (w.output_tied ? 0 : w.token_embd.n_bytes);
+  w.matmul_bytes = b.file_bytes();
   w.repacked_bytes = b.repacked_bytes();
   return w;
 }

@@ -40,8 +40,9 @@ struct ModelWeights {
   bool output_tied = true;                  // true when output.weight is absent
   std::vector<LayerWeights> layers;         // n_layer blocks
 
-  // Bytes of weights as stored in the file, and of repacked copies.
-  uint64_t file_bytes = 0;
+  // Bytes the matmuls read per token (linear weights and the output head,
+  // as stored in the file), and bytes of repacked copies.
+  uint64_t matmul_bytes = 0;
   uint64_t repacked_bytes = 0;
 };
 
