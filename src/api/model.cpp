@@ -84,7 +84,11 @@ Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
   if (!options.vocab_only) {
     Result<const kernels::KernelTable*> kernels = kernels::active_kernels();
     if (!kernels) return kernels.error();
-    Result<std::unique_ptr<model::Transformer>> transformer = model::Transformer::bind(impl->file, **kernels);
+    // Pages of weights the kernels repacked are dropped as soon as each copy
+    // exists, so the model is never resident twice, not even while loading.
+    const gguf::MappedFile& mapped_file = *impl->mapped;
+    Result<std::unique_ptr<model::Transformer>> transformer = model::Transformer::bind(
+        impl->file, **kernels, [&](std::span<const uint8_t> bytes) { mapped_file.release(bytes); });
     if (!transformer) return make_error(options.model_path, ": ", transformer.error().message);
     impl->transformer = std::move(transformer).value();
     if (impl->tokenizer->n_vocab() != impl->transformer->config().n_vocab)

@@ -20,6 +20,12 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+
+  // Tells the OS the whole pages inside `range` (a part of bytes()) will not
+  // be needed soon: they leave this process's resident set and are read
+  // from the file again only if touched. Used once weights are repacked, so
+  // a model is not held twice. Ranges outside the mapping are ignored.
+  void release(std::span<const uint8_t> range) const;
   const std::string& path() const { return path_; }
 
  private:

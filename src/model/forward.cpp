@@ -26,14 +26,15 @@ void add_in_place(float* x, const float* y, int64_t n) {
 }  // namespace
 
 Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file,
-                                                       const kernels::KernelTable& kernels) {
+                                                       const kernels::KernelTable& kernels,
+                                                       const RepackedFn& on_repacked) {
   std::unique_ptr<Transformer> m(new Transformer());
   m->file_ = &file;
   m->kernels_ = &kernels;
   Result<ModelConfig> config = read_config(file);
   if (!config) return config.error();
   m->config_ = std::move(config).value();
-  Result<ModelWeights> weights = bind_weights(file, m->config_, kernels);
+  Result<ModelWeights> weights = bind_weights(file, m->config_, kernels, on_repacked);
   if (!weights) return weights.error();
   m->weights_ = std::move(weights).value();
   return m;
@@ -61,10 +62,10 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   const int64_t n_embd = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), n_ff = c.n_ff;
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
 
-  // Attention scratch: one row of scores per thread, as long as the longest cache.
+  // Attention scratch per thread, sized for the longest position seen here.
   int64_t longest_ctx = 0;
-  for (const TokenSlot& s : slots) longest_ctx = std::max(longest_ctx, s.cache->n_ctx());
-  const auto scores_needed = static_cast<size_t>(pool.size() * longest_ctx);
+  for (const TokenSlot& s : slots) longest_ctx = std::max(longest_ctx, s.pos + 1);
+  const size_t scores_needed = static_cast<size_t>(pool.size()) * attention_scratch_floats(longest_ctx, c.head_dim);
   if (act.scores.size() < scores_needed) act.scores.resize(scores_needed);
   const std::span<float> scores(act.scores.data(), scores_needed);
 

@@ -1,12 +1,13 @@
 // The key/value cache: for every layer and position, the RoPE'd, QK-normed
 // keys and the values of all KV heads, stored as f16 (llama.cpp's default).
-// Allocated once for the context length; positions past n_ctx are refused
-// by the caller, never written.
+// Reserved once for the context length from the OS, so only the positions
+// actually used take memory; positions past n_ctx are refused by the caller.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+
+#include "runtime/page_buffer.h"
 
 namespace hy2bit::model {
 
@@ -21,13 +22,13 @@ class KvCache {
 
   int64_t n_ctx() const { return n_ctx_; }
   int64_t kv_dim() const { return kv_dim_; }
-  size_t bytes() const { return (k_.size() + v_.size()) * sizeof(uint16_t); }
+  size_t bytes() const { return k_.size() + v_.size(); }
 
   // Row of kv_dim f16 values for (layer, position).
-  uint16_t* k(int64_t layer, int64_t pos) { return &k_[index(layer, pos)]; }
-  uint16_t* v(int64_t layer, int64_t pos) { return &v_[index(layer, pos)]; }
-  const uint16_t* k(int64_t layer, int64_t pos) const { return &k_[index(layer, pos)]; }
-  const uint16_t* v(int64_t layer, int64_t pos) const { return &v_[index(layer, pos)]; }
+  uint16_t* k(int64_t layer, int64_t pos) { return keys() + index(layer, pos); }
+  uint16_t* v(int64_t layer, int64_t pos) { return values() + index(layer, pos); }
+  const uint16_t* k(int64_t layer, int64_t pos) const { return keys() + index(layer, pos); }
+  const uint16_t* v(int64_t layer, int64_t pos) const { return values() + index(layer, pos); }
 
  private:
   KvCache() = default;
@@ -36,8 +37,10 @@ class KvCache {
   }
   int64_t n_ctx_ = 0;
   int64_t kv_dim_ = 0;
-  std::vector<uint16_t> k_;  // (n_layer, n_ctx, kv_dim) f16 keys
-  std::vector<uint16_t> v_;  // (n_layer, n_ctx, kv_dim) f16 values
+  uint16_t* keys() const { return static_cast<uint16_t*>(k_.data()); }
+  uint16_t* values() const { return static_cast<uint16_t*>(v_.data()); }
+  runtime::PageBuffer k_;  // (n_layer, n_ctx, kv_dim) f16 keys
+  runtime::PageBuffer v_;  // (n_layer, n_ctx, kv_dim) f16 values
 };
 
 }  // namespace hy2bit::model

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "formats/convert.h"
 
@@ -58,43 +60,80 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv_sum;
 }
 
+namespace {
+
+// q . k over n floats with eight partial sums, which the compiler turns into
+// vector code without reassociating anything it was not told to.
+float dot(const float* q, const float* k, int64_t n) {
+  float acc[8] = {};
+  int64_t d = 0;
+  for (; d + 8 <= n; d += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += q[d + j] * k[d + j];
+  for (; d < n; ++d) acc[0] += q[d] * k[d];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
+}
+
+}  // namespace
+
+size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim) {
+  // Per thread: one KV head's keys and values decoded to f32, and one row of scores.
+  return static_cast<size_t>(longest_ctx * (2 * head_dim + 1));
+}
+
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
-               const AttentionShape& shape, std::span<float> scores, runtime::ThreadPool& pool) {
-  const auto n_tokens = static_cast<int64_t>(slots.size());
-  const size_t scores_per_thread = scores.size() / static_cast<size_t>(pool.size());
+               const AttentionShape& shape, std::span<float> scratch, runtime::ThreadPool& pool) {
   const int64_t head_dim = shape.head_dim;
   const int64_t q_dim = shape.n_head * head_dim;
   const int64_t gqa_ratio = shape.n_head / shape.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  const int64_t n_jobs = n_tokens * shape.n_head;  // one (token, head) pair per job
+  const size_t per_thread = scratch.size() / static_cast<size_t>(pool.size());
+
+  // Runs of consecutive slots that share a cache (one sequence's chunk, or a
+  // single token of a batched decode step).
+  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) into slots
+  for (size_t t = 0; t < slots.size(); ++t) {
+    if (runs.empty() || slots[runs.back().first].cache != slots[t].cache) runs.push_back({t, t});
+    runs.back().second = t + 1;
+  }
+  // One job per (run, KV head): decode that head's keys and values once,
+  // then serve every query head of its group and every token of the run.
+  const auto n_jobs = static_cast<int64_t>(runs.size()) * shape.n_head_kv;
 
   pool.run([&](int thread, int n_threads) {
-    float* att = scores.data() + static_cast<size_t>(thread) * scores_per_thread;
+    const int64_t longest = static_cast<int64_t>(per_thread) / (2 * head_dim + 1);
+    float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (positions, head_dim)
+    float* values = keys + longest * head_dim;                               // (positions, head_dim)
+    float* att = values + longest * head_dim;                                // (positions)
     const auto [begin, end] = runtime::split_range(n_jobs, thread, n_threads);
     for (int64_t job = begin; job < end; ++job) {
-      const int64_t t = job / shape.n_head;
-      const int64_t h = job % shape.n_head;
-      const KvCache& cache = *slots[t].cache;
-      const int64_t pos = slots[t].pos;               // this query's position
-      const int64_t kv_offset = (h / gqa_ratio) * head_dim;
-      const float* q_head = q + t * q_dim + h * head_dim;
+      const auto [first, last] = runs[static_cast<size_t>(job / shape.n_head_kv)];
+      const int64_t kv_head = job % shape.n_head_kv;
+      const KvCache& cache = *slots[first].cache;
+      const int64_t kv_offset = kv_head * head_dim;
+      const int64_t n_pos = slots[last - 1].pos + 1;  // positions the last token sees
 
-      // Scores against every cached key up to and including this position.
-      for (int64_t j = 0; j <= pos; ++j) {
-        const uint16_t* k_head = cache.k(layer, j) + kv_offset;
-        float dot = 0.0f;
-        for (int64_t d = 0; d < head_dim; ++d) dot += q_head[d] * formats::f16_to_f32(k_head[d]);
-        att[j] = dot * scale;
+      for (int64_t j = 0; j < n_pos; ++j) {
+        f16_row_to_f32(cache.k(layer, j) + kv_offset, keys + j * head_dim, head_dim);
+        f16_row_to_f32(cache.v(layer, j) + kv_offset, values + j * head_dim, head_dim);
       }
-      softmax(att, pos + 1);
-
-      // Weighted sum of the values.
-      float* out_head = out + t * q_dim + h * head_dim;
-      std::fill(out_head, out_head + head_dim, 0.0f);
-      for (int64_t j = 0; j <= pos; ++j) {
-        const uint16_t* v_head = cache.v(layer, j) + kv_offset;
-        const float a = att[j];
-        for (int64_t d = 0; d < head_dim; ++d) out_head[d] += a * formats::f16_to_f32(v_head[d]);
+      for (size_t t = first; t < last; ++t) {
+        const int64_t pos = slots[t].pos;  // this query sees positions 0..pos
+        for (int64_t h = kv_head * gqa_ratio; h < (kv_head + 1) * gqa_ratio; ++h) {
+          const float* q_head = q + static_cast<int64_t>(t) * q_dim + h * head_dim;
+          for (int64_t j = 0; j <= pos; ++j) att[j] = dot(q_head, keys + j * head_dim, head_dim) * scale;
+          softmax(att, pos + 1);
+          float* out_head = out + static_cast<int64_t>(t) * q_dim + h * head_dim;
+          std::fill(out_head, out_head + head_dim, 0.0f);
+          for (int64_t j = 0; j <= pos; ++j) {
+            const float a = att[j];
+            const float* v = values + j * head_dim;
+            for (int64_t d = 0; d < head_dim; ++d) out_head[d] += a * v[d];
+          }
+        }
       }
     }
   });

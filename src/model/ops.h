@@ -34,10 +34,14 @@ struct AttentionShape {
   int64_t head_dim;
 };
 
+// Floats of attention scratch one thread needs for caches up to longest_ctx.
+size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim);
+
 // Causal attention of one layer for each slot's query row: q (n, n_head*head_dim)
-// against the slot's cache positions 0..pos, out (n, n_head*head_dim).
-// `scores` holds pool.size() * (longest cache) floats of scratch.
+// against the slot's cache positions 0..pos, out (n, n_head*head_dim). Each
+// KV head's keys and values are decoded from f16 once per run of tokens that
+// share a cache. `scratch` holds pool.size() * attention_scratch_floats().
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
-               const AttentionShape& shape, std::span<float> scores, runtime::ThreadPool& pool);
+               const AttentionShape& shape, std::span<float> scratch, runtime::ThreadPool& pool);
 
 }  // namespace hy2bit::model

@@ -25,7 +25,8 @@ class Transformer {
   // Reads the config and binds the weights of `file` for the given kernel
   // path. The file (and the bytes it views) must outlive the Transformer.
   static Result<std::unique_ptr<Transformer>> bind(const gguf::File& file,
-                                                   const kernels::KernelTable& kernels);
+                                                   const kernels::KernelTable& kernels,
+                                                   const RepackedFn& on_repacked = {});
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
@@ -58,7 +59,7 @@ struct Activations {
   std::vector<float> att;      // (capacity, q_dim) attention output, heads side by side
   std::vector<float> gate;     // (capacity, n_ff) SwiGLU gate, then silu(gate) * up
   std::vector<float> up;       // (capacity, n_ff) SwiGLU up projection
-  std::vector<float> scores;   // (threads, longest context) attention scores per thread
+  std::vector<float> scores;   // (threads, attention_scratch_floats) f32 keys, values, scores
   std::vector<float> logits;   // (rows asked for, n_vocab)
   kernels::MatmulScratch scratch;  // quantized activations for the kernels
 };

@@ -19,8 +19,8 @@ std::string shape_text(std::span<const int64_t> ne) {
 // Looks tensors up, checks shapes and remembers which were used.
 class Binder {
  public:
-  Binder(const gguf::File& file, const kernels::KernelTable& kernels)
-      : file_(file), kernels_(kernels) {}
+  Binder(const gguf::File& file, const kernels::KernelTable& kernels, const RepackedFn& on_repacked)
+      : file_(file), kernels_(kernels), on_repacked_(on_repacked) {}
 
   // The tensor `name` with exactly the shape `ne`; nullptr + no error when
   // optional and absent.
@@ -63,6 +63,7 @@ class Binder {
     if (!prepared) return make_error("tensor '", t.name, "': ", prepared.error().message);
     file_bytes_ += t.n_bytes;
     repacked_bytes_ += prepared->repacked_bytes();
+    if (prepared->repacked_bytes() > 0 && on_repacked_) on_repacked_(t.data);
     return prepared;
   }
 
@@ -81,6 +82,7 @@ class Binder {
  private:
   const gguf::File& file_;
   const kernels::KernelTable& kernels_;
+  const RepackedFn& on_repacked_;
   std::set<std::string_view> used_;
   uint64_t file_bytes_ = 0;
   uint64_t repacked_bytes_ = 0;
@@ -118,8 +120,8 @@ Result<LayerWeights> bind_layer(Binder& b, const ModelConfig& c, int64_t il) {
 }  // namespace
 
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
-                                  const kernels::KernelTable& kernels) {
-  Binder b(file, kernels);
+                                  const kernels::KernelTable& kernels, const RepackedFn& on_repacked) {
+  Binder b(file, kernels, on_repacked);
   ModelWeights w;
   const int64_t n_vocab = config.n_vocab;
   if (n_vocab <= 0) return make_error("the model has no tokenizer.ggml.tokens array, so its vocabulary size is unknown");

@@ -3,6 +3,7 @@
 // prepared for the active kernel path; norms are copied to f32.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -46,8 +47,12 @@ struct ModelWeights {
   uint64_t repacked_bytes = 0;
 };
 
+// Called with a tensor's file bytes once the kernels hold a repacked copy of
+// it (the model releases those pages, so weights are never resident twice).
+using RepackedFn = std::function<void(std::span<const uint8_t> file_bytes)>;
+
 // Binds every tensor of `file` for `config` on the given kernel path.
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
-                                  const kernels::KernelTable& kernels);
+                                  const kernels::KernelTable& kernels, const RepackedFn& on_repacked = {});
 
 }  // namespace hy2bit::model

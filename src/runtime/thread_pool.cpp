@@ -50,7 +50,15 @@ void ThreadPool::run(const std::function<void(int, int)>& job) {
   }
   wake_.notify_all();
   job(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Wait for the workers: spin briefly, then yield the core (on a loaded
+  // machine a spinning waiter would steal the time the workers need).
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinIterations) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
 }
 
