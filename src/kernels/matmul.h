@@ -4,10 +4,13 @@
 // ISA code lives in scalar/, x86_avx2/, x86_avx512/, arm_neon/.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "formats/type_id.h"
@@ -22,10 +25,41 @@ struct KernelTable;  // dispatch.h: the function pointers of one ISA path
 // (ggml ne[0] = n_cols is the input dimension), each row row_bytes long.
 struct WeightView {
   formats::TypeInfo type;
-  int64_t n_cols = 0;                // input dimension (ne[0])
-  int64_t n_rows = 0;                // output dimension (ne[1])
-  std::span<const uint8_t> data;     // n_rows * row_bytes bytes, row-major
+  int64_t n_cols = 0;             // input dimension (ne[0])
+  int64_t n_rows = 0;             // output dimension (ne[1])
+  std::span<const uint8_t> data;  // n_rows * row_bytes bytes, row-major
 };
+
+// Raw storage for AlignedBytes: 64-byte aligned (one cache line, one AVX-512
+// register); blocks of 2 MiB and more are 2 MiB aligned and asked to be backed
+// by huge pages (fewer page faults at load, fewer TLB misses when streaming).
+void* allocate_weight_bytes(size_t n_bytes);
+void free_weight_bytes(void* p, size_t n_bytes);
+
+// An allocator over those that leaves new elements uninitialized (repack
+// writes every byte; scratch is written before it is read).
+template <typename T>
+struct CacheAlignedAllocator {
+  using value_type = T;
+  CacheAlignedAllocator() = default;
+  template <typename U>
+  CacheAlignedAllocator(const CacheAlignedAllocator<U>&) {}  // NOLINT: rebinding
+  T* allocate(size_t n) { return static_cast<T*>(allocate_weight_bytes(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { free_weight_bytes(p, n * sizeof(T)); }
+  template <typename U>
+  void construct(U* p) {
+    ::new (static_cast<void*>(p)) U;  // default-init: no zeroing pass
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  template <typename U>
+  bool operator==(const CacheAlignedAllocator<U>&) const {
+    return true;
+  }
+};
+using AlignedBytes = std::vector<uint8_t, CacheAlignedAllocator<uint8_t>>;
 
 // A weight matrix made ready for one ISA path: used straight from the file
 // where the kernel can, repacked into the kernel's layout where it pays.
@@ -44,15 +78,17 @@ class PreparedWeights {
  private:
   WeightView view_;
   const KernelTable* kernels_ = nullptr;
-  std::vector<uint8_t> repacked_;
+  AlignedBytes repacked_;  // 64-byte aligned, layout per packed_layouts.h
 };
 
 // Reusable scratch for quantized activations; grows once, then is reused.
 class MatmulScratch {
  public:
+  // At least n_bytes, 64-byte aligned; valid until the next reserve().
   uint8_t* reserve(size_t n_bytes);
+
  private:
-  std::vector<uint8_t> buffer_;
+  AlignedBytes buffer_;
 };
 
 // y (n_tokens x n_rows, row-major) = x (n_tokens x n_cols, row-major) * W^T.

@@ -3,7 +3,6 @@
 // through the writer reproduces llama.cpp's bytes exactly (same layout rules).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <memory>
 
 #include "gguf/gguf.h"
@@ -120,12 +119,10 @@ TEST(GgufReferenceFiles, Q2_0cTensorSizesAre130BytesPer512Weights) {
   EXPECT_EQ(*loaded.file.get_uint("general.file_type"), 39u);
 }
 
-TEST(GgufReferenceFiles, VocabularyFileParsesQuickly) {
+TEST(GgufReferenceFiles, VocabularyFileParses) {
   Result<std::unique_ptr<MappedFile>> mapped = MappedFile::open(test::testdata_path("tokenizer/hy-vocab.gguf"));
   ASSERT_TRUE(mapped.ok()) << mapped.error().message;
-  const auto start = std::chrono::steady_clock::now();
   Result<File> file = File::parse((*mapped)->bytes());
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(file.ok()) << file.error().message;
   const Array* tokens = file->find("tokenizer.ggml.tokens")->as_array();
   ASSERT_NE(tokens, nullptr);
@@ -139,11 +136,6 @@ TEST(GgufReferenceFiles, VocabularyFileParsesQuickly) {
   EXPECT_EQ(*file->get_uint("tokenizer.ggml.bos_token_id"), 102400u);
   EXPECT_EQ(*file->get_string("tokenizer.ggml.pre"), "hunyuan-dense");
   EXPECT_TRUE(file->tensors().empty());
-  RecordProperty("parse_ms", std::to_string(ms));
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  // ~200k strings: tens of milliseconds at most on a slow shared machine.
-  EXPECT_LT(ms, 150.0) << "parsing the 102k-token vocabulary took " << ms << " ms";
-#endif
 }
 
 // Copying metadata and tensor bytes through the writer gives llama.cpp's file

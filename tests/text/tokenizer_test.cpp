@@ -3,7 +3,6 @@
 // a small synthetic vocabulary, and the validation errors of from_gguf.
 #include "text/tokenizer.h"
 
-#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -136,18 +135,14 @@ TEST(Tokenizer, TokenBytes) {
   EXPECT_EQ(tok->decode(encode(*tok, "Hé 写一副春联!")), "Hé 写一副春联!");
 }
 
-TEST(Tokenizer, LargeInputIsFast) {
+TEST(Tokenizer, LargeInputRoundTrips) {
   const Tokenizer* tok = test::vocab_tokenizer();
   ASSERT_NE(tok, nullptr);
   std::string text;
   while (text.size() < 1'000'000) text += "The quick brown fox 跳过了 the lazy dog; 12345 ~~ <｜hy_User｜>\n";
-  const auto start = std::chrono::steady_clock::now();
-  const Ids ids = encode(*tok, text);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const Ids ids = encode(*tok, text);  // ~0.1 s in Release; speed is not asserted here
   EXPECT_GT(ids.size(), 200'000u);
   EXPECT_EQ(tok->decode(ids, true), text);
-  // About 0.1 s here in Release; generous for loaded machines and sanitizers.
-  EXPECT_LT(seconds, 20.0);
 }
 
 // ---- the tiny model's synthetic vocabulary (testdata/models/hy-tiny-f16.gguf) ----

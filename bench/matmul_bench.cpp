@@ -1,0 +1,183 @@
+// matmul() at the real HY-1.8B shapes (q2_0c projections, the Q6_K output
+// head) for 1 and 512 tokens on 1 and 2 threads, on the active kernel path
+// (HY2BIT_ISA forces one). Decode streams over several copies of a matrix
+// totalling > 256 MB so caches cannot flatter it; every case is validated
+// against the scalar path before timing. Counters: weight GB/s (bytes the
+// kernel reads), integer GOPS (2 * rows * cols * tokens per second).
+// Run: build/bin/bench_matmul_bench --benchmark_counters_tabular=true
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "formats/convert.h"
+#include "kernels/dispatch.h"
+#include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
+#include "runtime/thread_pool.h"
+
+namespace {
+
+using hy2bit::formats::TypeId;
+using namespace hy2bit::kernels;
+
+struct Shape {
+  const char* name;
+  TypeId type;
+  int64_t n_cols;  // input dimension
+  int64_t n_rows;  // output dimension
+};
+
+constexpr Shape kShapes[] = {
+    {"q2_0c_attn_q_2048x2048", TypeId::kQ2_0C, 2048, 2048},
+    {"q2_0c_attn_kv_2048x512", TypeId::kQ2_0C, 2048, 512},
+    {"q2_0c_ffn_up_2048x6144", TypeId::kQ2_0C, 2048, 6144},
+    {"q2_0c_ffn_down_6144x2048", TypeId::kQ2_0C, 6144, 2048},
+    {"q6_K_output_2048x120818", TypeId::kQ6_K, 2048, 120818},
+    // The other types a GGUF of the same model may hold, at the attn_q shape.
+    {"q8_0_2048x2048", TypeId::kQ8_0, 2048, 2048},
+    {"q4_0_2048x2048", TypeId::kQ4_0, 2048, 2048},
+    {"f16_2048x2048", TypeId::kF16, 2048, 2048},
+    {"bf16_2048x2048", TypeId::kBF16, 2048, 2048},
+    {"f32_2048x2048", TypeId::kF32, 2048, 2048},
+};
+
+constexpr size_t kDecodeStreamBytes = size_t{300} << 20;  // > 256 MB of weights per decode pass
+
+uint64_t splitmix(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Random blocks with sane fp16 scales.
+std::vector<uint8_t> random_weights(const Shape& s) {
+  const hy2bit::formats::TypeInfo info = *hy2bit::formats::type_info(s.type);
+  const size_t bytes = *hy2bit::formats::bytes_for_elems(info, s.n_cols * s.n_rows);
+  std::vector<uint8_t> data(bytes);
+  uint64_t seed = 42;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    const uint64_t v = splitmix(seed);
+    std::memcpy(data.data() + i, &v, 8);
+  }
+  if (info.block_elems == 1) {  // float types: values in [-1, 1)
+    for (int64_t i = 0; i < s.n_cols * s.n_rows; ++i) {
+      const float v = static_cast<float>(splitmix(seed) % 2000) / 1000.0f - 1.0f;
+      const uint16_t h =
+          s.type == TypeId::kF16 ? hy2bit::formats::f32_to_f16(v) : hy2bit::formats::f32_to_bf16(v);
+      if (s.type == TypeId::kF32)
+        std::memcpy(data.data() + 4 * i, &v, 4);
+      else
+        std::memcpy(data.data() + 2 * i, &h, 2);
+    }
+    return data;
+  }
+  const size_t d_offset = s.type == TypeId::kQ6_K ? 208 : 0;
+  for (size_t b = 0; b < bytes / info.block_bytes; ++b) {
+    const uint16_t d = hy2bit::formats::f32_to_f16(0.001f + 0.01f * (b % 7));
+    std::memcpy(data.data() + b * info.block_bytes + d_offset, &d, 2);
+  }
+  return data;
+}
+
+// One shape's weights: the file bytes and enough prepared copies to stream.
+struct Prepared {
+  const Shape* shape = nullptr;
+  std::vector<uint8_t> bytes;
+  std::vector<PreparedWeights> copies;
+};
+
+Prepared& prepared_for(const Shape& shape, const KernelTable& table) {
+  static std::unique_ptr<Prepared> cached;
+  if (cached && cached->shape == &shape) return *cached;
+  cached.reset();  // free the previous shape first
+  auto p = std::make_unique<Prepared>();
+  p->shape = &shape;
+  p->bytes = random_weights(shape);
+  WeightView view{*hy2bit::formats::type_info(shape.type), shape.n_cols, shape.n_rows, p->bytes};
+  hy2bit::Result<PreparedWeights> w = PreparedWeights::prepare(table, view);
+  if (!w.ok()) return *p;
+  const size_t one = std::max(w->repacked_bytes(), p->bytes.size());
+  const size_t n_copies = std::max<size_t>(1, (kDecodeStreamBytes + one - 1) / one);
+  for (size_t i = 0; i < n_copies; ++i) p->copies.push_back(*w);
+  cached = std::move(p);
+  return *cached;
+}
+
+// Active path vs scalar on the first 64 rows of the shape.
+std::string validate(const Shape& shape, const std::vector<uint8_t>& bytes,
+                     const KernelTable& table, int64_t n_tokens) {
+  const hy2bit::formats::TypeInfo info = *hy2bit::formats::type_info(shape.type);
+  const int64_t rows = 64;
+  const size_t row_bytes = *hy2bit::formats::bytes_for_elems(info, shape.n_cols);
+  WeightView view{info, shape.n_cols, rows,
+                  std::span<const uint8_t>(bytes).first(rows * row_bytes)};
+  std::vector<float> x(n_tokens * shape.n_cols);
+  uint64_t seed = 7;
+  for (float& v : x)
+    v = static_cast<float>(static_cast<int64_t>(splitmix(seed) % 2001) - 1000) / 300.0f;
+  hy2bit::runtime::ThreadPool pool(1);
+  MatmulScratch scratch;
+  std::vector<float> want(n_tokens * rows), got(n_tokens * rows);
+  matmul(*PreparedWeights::prepare(*kernels_for_isa("scalar"), view), x.data(), n_tokens,
+         want.data(), pool, scratch);
+  matmul(*PreparedWeights::prepare(table, view), x.data(), n_tokens, got.data(), pool, scratch);
+  // Integer types are bit-exact; float types sum in another order.
+  const double tolerance = info.block_elems == 1 ? 1e-4 : 0.0;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (std::fabs(want[i] - got[i]) > tolerance * (1.0 + std::fabs(want[i])))
+      return "mismatch vs scalar at " + std::to_string(i) + ": " + std::to_string(want[i]) +
+             " vs " + std::to_string(got[i]);
+  return "";
+}
+
+void BM_Matmul(benchmark::State& state) {
+  const Shape& shape = kShapes[state.range(0)];
+  const int64_t n_tokens = state.range(1);
+  const int n_threads = static_cast<int>(state.range(2));
+  hy2bit::Result<const KernelTable*> table = active_kernels();
+  if (!table.ok()) return state.SkipWithError(table.error().message.c_str());
+  Prepared& p = prepared_for(shape, **table);
+  if (p.copies.empty()) return state.SkipWithError("prepare failed");
+  const std::string problem = validate(shape, p.bytes, **table, n_tokens);
+  if (!problem.empty()) return state.SkipWithError(problem.c_str());
+
+  std::vector<float> x(n_tokens * shape.n_cols), y(n_tokens * shape.n_rows);
+  uint64_t seed = 11;
+  for (float& v : x)
+    v = static_cast<float>(static_cast<int64_t>(splitmix(seed) % 2001) - 1000) / 300.0f;
+  hy2bit::runtime::ThreadPool pool(n_threads);
+  MatmulScratch scratch;
+  // Decode streams over all copies; prefill reuses the first (compute-bound).
+  const size_t n_use = n_tokens == 1 ? p.copies.size() : 1;
+  size_t next = 0;
+  for (auto _ : state) {
+    matmul(p.copies[next], x.data(), n_tokens, y.data(), pool, scratch);
+    next = next + 1 == n_use ? 0 : next + 1;
+    benchmark::ClobberMemory();
+  }
+  const double weight_bytes = static_cast<double>(
+      p.copies[0].repacked_bytes() ? p.copies[0].repacked_bytes() : p.bytes.size());
+  const double ops = 2.0 * shape.n_cols * shape.n_rows * n_tokens;
+  state.counters["weight_GB/s"] =
+      benchmark::Counter(weight_bytes * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GOPS"] =
+      benchmark::Counter(ops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(shape.name) + " " + std::string(isa_name(**table)));
+}
+
+void matmul_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"shape", "tokens", "threads"});
+  for (int64_t s = 0; s < static_cast<int64_t>(std::size(kShapes)); ++s)
+    for (int64_t tokens : {1, 512})
+      for (int64_t threads : {1, 2}) b->Args({s, tokens, threads});
+}
+BENCHMARK(BM_Matmul)->Apply(matmul_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,182 @@
+// Picks the kernel path: CPU features from CPUID, checked against the
+// register state the OS saves (XGETBV), and HY2BIT_ISA to force a path.
+// Each path's table is built once, on first use, and never changes: the
+// only global state in hy2bit.
+#include "kernels/dispatch.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "kernels/kernel_table.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+namespace hy2bit::kernels {
+namespace {
+
+constexpr std::string_view kIsaNames[] = {"scalar", "avx2", "avx512", "neon"};
+
+// What this CPU and OS can run, per path.
+struct CpuSupport {
+  bool avx2 = false;    // AVX2 + FMA + F16C + BMI2, YMM state saved by the OS
+  bool avx512 = false;  // + AVX-512 F/BW/VL/DQ/VNNI/VBMI, ZMM state saved
+  bool neon = false;
+};
+
+#if defined(__x86_64__) || defined(__i386__)
+uint64_t read_xcr0() {
+  uint32_t eax = 0, edx = 0;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+CpuSupport detect_cpu() {
+  CpuSupport s;
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return s;
+  const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28),
+             f16c = ecx & (1u << 29);
+  if (!osxsave || !avx) return s;
+  const uint64_t xcr0 = read_xcr0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;    // SSE and AVX state
+  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;  // + opmask, ZMM_Hi256, Hi16_ZMM
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return s;
+  const bool avx2 = ebx & (1u << 5), bmi2 = ebx & (1u << 8);
+  const bool avx512f = ebx & (1u << 16), avx512dq = ebx & (1u << 17), avx512bw = ebx & (1u << 30),
+             avx512vl = ebx & (1u << 31);
+  const bool avx512vbmi = ecx & (1u << 1), avx512vnni = ecx & (1u << 11);
+  s.avx2 = os_ymm && avx2 && fma && f16c && bmi2;
+  s.avx512 =
+      s.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl && avx512vbmi && avx512vnni;
+  return s;
+}
+#else
+CpuSupport detect_cpu() {
+  CpuSupport s;
+#if defined(__aarch64__) && defined(HY2BIT_HAVE_NEON_KERNELS)
+  s.neon = true;  // NEON is part of every aarch64 CPU.
+#endif
+  return s;
+}
+#endif
+
+const CpuSupport& cpu_support() {
+  static const CpuSupport support = detect_cpu();
+  return support;
+}
+
+bool supported(std::string_view isa) {
+  const CpuSupport& s = cpu_support();
+  if (isa == "scalar") return true;
+  if (isa == "avx2") return s.avx2;
+  if (isa == "avx512") return s.avx512;
+  if (isa == "neon") return s.neon;
+  return false;
+}
+
+// Each path's table, built on first use (only after supported() said yes,
+// since its code may use the ISA anywhere).
+#if defined(HY2BIT_HAVE_X86)
+const KernelTable* avx2_table() {
+  static const KernelTable table = avx2::make_table();
+  return &table;
+}
+const KernelTable* avx512_table() {
+  static const KernelTable table = avx512::make_table();
+  return &table;
+}
+#else
+const KernelTable* avx2_table() { return nullptr; }
+const KernelTable* avx512_table() { return nullptr; }
+#endif
+
+// The Arm NEON path defines HY2BIT_HAVE_NEON_KERNELS once arm_neon/ holds
+// neon::make_table().
+#if defined(HY2BIT_HAVE_NEON_KERNELS)
+const KernelTable* neon_table() {
+  static const KernelTable table = neon::make_table();
+  return &table;
+}
+#else
+const KernelTable* neon_table() { return nullptr; }
+#endif
+
+std::string list_names(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::string_view n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+const TypeKernels* kernels_for_type(const KernelTable& table, formats::TypeId type) {
+  const TypeKernels* k = nullptr;
+  switch (type) {
+    case formats::TypeId::kF32:
+      k = &table.f32;
+      break;
+    case formats::TypeId::kF16:
+      k = &table.f16;
+      break;
+    case formats::TypeId::kBF16:
+      k = &table.bf16;
+      break;
+    case formats::TypeId::kQ8_0:
+      k = &table.q8_0;
+      break;
+    case formats::TypeId::kQ4_0:
+      k = &table.q4_0;
+      break;
+    case formats::TypeId::kQ6_K:
+      k = &table.q6_k;
+      break;
+    case formats::TypeId::kQ2_0C:
+      k = &table.q2_0c;
+      break;
+  }
+  return (k != nullptr && k->gemm != nullptr) ? k : nullptr;
+}
+
+const KernelTable* kernels_for_isa(std::string_view isa) {
+  if (!supported(isa)) return nullptr;
+  if (isa == "scalar") {
+    static const KernelTable table = scalar::make_table();
+    return &table;
+  }
+  if (isa == "avx2") return avx2_table();
+  if (isa == "avx512") return avx512_table();
+  if (isa == "neon") return neon_table();
+  return nullptr;
+}
+
+std::vector<std::string_view> available_isas() {
+  std::vector<std::string_view> names;
+  for (std::string_view isa : kIsaNames)
+    if (kernels_for_isa(isa) != nullptr) names.push_back(isa);
+  return names;
+}
+
+Result<const KernelTable*> active_kernels() {
+  const char* forced = std::getenv("HY2BIT_ISA");
+  if (forced == nullptr || *forced == '\0') return kernels_for_isa(available_isas().back());
+  const std::string_view isa(forced);
+  bool known = false;
+  for (std::string_view name : kIsaNames) known = known || name == isa;
+  if (!known)
+    return make_error("HY2BIT_ISA=", isa, " is not a kernel path (expected one of scalar, avx2, ",
+                      "avx512, neon)");
+  const KernelTable* table = kernels_for_isa(isa);
+  if (table == nullptr)
+    return make_error("HY2BIT_ISA=", isa,
+                      " cannot run on this CPU (available: ", list_names(available_isas()), ")");
+  return table;
+}
+
+std::string_view isa_name(const KernelTable& kernels) { return kernels.isa; }
+
+}  // namespace hy2bit::kernels

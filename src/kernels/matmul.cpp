@@ -1,0 +1,174 @@
+// matmul(): checks and repacks weights once (PreparedWeights::prepare), then
+// per call quantizes the activations (kernel_table.h format) and splits the
+// output rows over the pool's threads, aligned to the path's row tile. The
+// only place kernels meet threads; no ISA code here.
+#include "kernels/matmul.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <new>
+
+#include "kernels/kernel_table.h"
+
+namespace hy2bit::kernels {
+namespace {
+
+size_t round_up_64(size_t n) { return (n + 63) / 64 * 64; }
+
+// Multiply-adds below which splitting over threads costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t{1} << 16;
+// Row chunks per thread (see matmul()).
+constexpr int kChunksPerThread = 8;
+// Tokens per thread below which activation quantization stays on the caller.
+constexpr int64_t kMinTokensPerQuantizeThread = 4;
+
+// Carves the ActsQ8 arrays for n_tokens x n_cols out of the scratch buffer
+// (with the token-interleaved copy when tile_tokens > 0; its padding zeroed).
+ActsQ8 layout_acts(MatmulScratch& scratch, int64_t n_tokens, int64_t n_cols, int64_t block,
+                   int64_t tile_tokens) {
+  const size_t n = static_cast<size_t>(n_tokens);
+  const size_t n_blocks = static_cast<size_t>(n_cols / block);
+  const size_t qs_bytes = round_up_64(n * static_cast<size_t>(n_cols));
+  const size_t d_bytes = round_up_64(n * n_blocks * sizeof(float));
+  const size_t sums_bytes = round_up_64(n * n_blocks * sizeof(int32_t));
+  const size_t sums16_bytes =
+      block == kActBlockQ8K ? round_up_64(n * static_cast<size_t>(n_cols / 16) * sizeof(int32_t))
+                            : 0;
+  const int64_t n_tiles = tile_tokens > 0 ? (n_tokens + tile_tokens - 1) / tile_tokens : 0;
+  const size_t tiled_bytes = round_up_64(static_cast<size_t>(n_tiles * tile_tokens * n_cols));
+  uint8_t* base = scratch.reserve(qs_bytes + d_bytes + sums_bytes + sums16_bytes + tiled_bytes);
+  ActsQ8 acts;
+  acts.n_tokens = n_tokens;
+  acts.n_cols = n_cols;
+  acts.block = block;
+  acts.qs = reinterpret_cast<int8_t*>(base);
+  acts.d = reinterpret_cast<float*>(base + qs_bytes);
+  acts.sums = reinterpret_cast<int32_t*>(base + qs_bytes + d_bytes);
+  acts.sums16 =
+      sums16_bytes ? reinterpret_cast<int32_t*>(base + qs_bytes + d_bytes + sums_bytes) : nullptr;
+  if (tiled_bytes > 0) {
+    acts.qs_tiled =
+        reinterpret_cast<int8_t*>(base + qs_bytes + d_bytes + sums_bytes + sums16_bytes);
+    acts.tile_tokens = tile_tokens;
+    if (n_tokens % tile_tokens != 0) {  // the last tile's missing tokens read as zero
+      const size_t tile_bytes = static_cast<size_t>(tile_tokens * n_cols);
+      std::memset(acts.qs_tiled + (n_tiles - 1) * tile_bytes, 0, tile_bytes);
+    }
+  }
+  return acts;
+}
+
+}  // namespace
+
+void* allocate_weight_bytes(size_t n_bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  if (n_bytes < kHugePage) return ::operator new (n_bytes, std::align_val_t{64});
+  void* p = ::operator new (n_bytes, std::align_val_t{kHugePage});
+  // Advice only: without transparent huge pages this changes nothing.
+  madvise(p, n_bytes, MADV_HUGEPAGE);
+  return p;
+}
+
+void free_weight_bytes(void* p, size_t n_bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  ::operator delete (p, std::align_val_t{n_bytes < kHugePage ? size_t{64} : kHugePage});
+}
+
+uint8_t* MatmulScratch::reserve(size_t n_bytes) {
+  if (buffer_.size() < n_bytes) buffer_.resize(n_bytes);
+  return buffer_.data();
+}
+
+Result<PreparedWeights> PreparedWeights::prepare(const KernelTable& kernels,
+                                                 const WeightView& view) {
+  const std::optional<formats::TypeInfo> info = formats::type_info(view.type.id);
+  if (!info || info->block_bytes != view.type.block_bytes ||
+      info->block_elems != view.type.block_elems)
+    return make_error("weight of type ", view.type.name,
+                      ": type info does not match the type table");
+  const TypeKernels* k = kernels_for_type(kernels, view.type.id);
+  if (k == nullptr)
+    return make_error("weight of type ", info->name, ": no kernel on the ", kernels.isa, " path");
+  if (view.n_rows <= 0 || view.n_cols <= 0)
+    return make_error("weight of type ", info->name, ": shape ", view.n_cols, " x ", view.n_rows,
+                      " is empty (expected n_cols > 0 and n_rows > 0)");
+  const int64_t col_multiple = std::max<int64_t>(info->block_elems, k->act_block);
+  if (view.n_cols % col_multiple != 0)
+    return make_error("weight of type ", info->name, ": n_cols ", view.n_cols,
+                      " is not a multiple of ", col_multiple);
+  const std::optional<uint64_t> row_bytes =
+      formats::bytes_for_elems(*info, static_cast<uint64_t>(view.n_cols));
+  uint64_t total = 0;
+  if (!row_bytes || __builtin_mul_overflow(*row_bytes, static_cast<uint64_t>(view.n_rows), &total))
+    return make_error("weight of type ", info->name, ": shape ", view.n_cols, " x ", view.n_rows,
+                      " overflows the byte count");
+  if (view.data.size() < total)
+    return make_error("weight of type ", info->name, " shape ", view.n_cols, " x ", view.n_rows,
+                      ": data has ", view.data.size(), " bytes, expected ", total);
+
+  PreparedWeights w;
+  w.view_ = view;
+  w.view_.data = view.data.first(static_cast<size_t>(total));
+  w.kernels_ = &kernels;
+  if (k->repack != nullptr) {
+    w.repacked_.resize(k->repacked_bytes(view.n_rows, view.n_cols));
+    k->repack(w.view_, std::span<uint8_t>(w.repacked_.data(), w.repacked_.size()));
+  }
+  return w;
+}
+
+void matmul(const PreparedWeights& w, const float* x, int64_t n_tokens, float* y,
+            runtime::ThreadPool& pool, MatmulScratch& scratch) {
+  if (n_tokens <= 0) return;
+  const WeightView& view = w.view();
+  const TypeKernels& k = *kernels_for_type(w.kernels(), view.type.id);
+  const int n_threads = pool.size();
+
+  // 1. Activations: quantized once per call, split over threads by tokens.
+  ActsQ8 acts;
+  if (k.quantize != nullptr) {
+    acts = layout_acts(scratch, n_tokens, view.n_cols, k.act_block,
+                       n_tokens > 1 ? k.act_tile_tokens : 0);
+    if (n_threads > 1 && n_tokens >= kMinTokensPerQuantizeThread * n_threads) {
+      pool.run([&](int part, int n_parts) {
+        const auto [begin, end] =
+            runtime::split_range(n_tokens, part, n_parts, std::max<int64_t>(1, acts.tile_tokens));
+        if (begin < end) k.quantize(x, begin, end, acts);
+      });
+    } else {
+      k.quantize(x, 0, n_tokens, acts);
+    }
+  }
+
+  // 2. Output rows in chunks of whole tiles, taken by whichever thread is
+  // free: a thread the OS parks late then does less instead of holding up the
+  // rest. ~kChunksPerThread chunks per thread keep each chunk's weights one
+  // long stream for the prefetchers.
+  GemmArgs args;
+  args.w = &w;
+  args.x = x;
+  args.acts = k.quantize != nullptr ? &acts : nullptr;
+  args.n_tokens = n_tokens;
+  args.y = y;
+  args.ldy = view.n_rows;
+  const int64_t work = view.n_rows * view.n_cols * n_tokens;
+  if (n_threads == 1 || work < kMinParallelWork) {
+    k.gemm(args, 0, view.n_rows);
+    return;
+  }
+  const int64_t n_tiles = (view.n_rows + k.row_tile - 1) / k.row_tile;
+  const int64_t n_chunks = std::min<int64_t>(n_tiles, int64_t{kChunksPerThread} * n_threads);
+  std::atomic<int64_t> next_chunk{0};
+  pool.run([&](int, int) {
+    for (int64_t c = next_chunk.fetch_add(1); c < n_chunks; c = next_chunk.fetch_add(1)) {
+      const auto [begin, end] = runtime::split_range(view.n_rows, static_cast<int>(c),
+                                                     static_cast<int>(n_chunks), k.row_tile);
+      if (begin < end) k.gemm(args, begin, end);
+    }
+  });
+}
+
+}  // namespace hy2bit::kernels

@@ -1,0 +1,70 @@
+// The loop every AVX2 GEMM shares: blocks of tokens, then row tiles of
+// kRows in the thread's range, then the block's tokens in groups of
+// kTokenTile (a template constant, so each group's accumulators live in
+// registers); the last group takes a smaller instantiation.
+// Internal linkage (built with AVX2 flags).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/x86_avx2/avx2_kernels.h"
+#include "kernels/x86_simd.h"
+
+namespace hy2bit::kernels::avx2 {
+namespace {
+
+// Calls fn.template operator()<NT>(tile, t0, valid_rows) for NT == max_nt,
+// or for the largest NT < max_nt not above n when n < max_nt.
+template <int kMaxNT, typename Fn>
+void call_with_token_count(int64_t n, Fn& fn, int64_t tile, int64_t t0, int valid_rows) {
+  if constexpr (kMaxNT > 1) {
+    if (n < kMaxNT) return call_with_token_count<kMaxNT - 1>(n, fn, tile, t0, valid_rows);
+  }
+  fn.template operator()<kMaxNT>(tile, t0, valid_rows);
+}
+
+// Tokens per block: the outer loop, so a block's activations (kTokenBlock x
+// n_cols int8, <= 384 KiB at n_cols 6144) stay in L2 while every row tile of
+// the thread streams past them.
+constexpr int64_t kTokenBlock = 48;
+
+template <int kTokenTile, typename Fn>
+void for_each_tile(int64_t row_begin, int64_t row_end, int64_t n_tokens, Fn&& fn) {
+  static_assert(kTokenBlock % kTokenTile == 0);
+  for (int64_t block = 0; block < n_tokens; block += kTokenBlock) {
+    const int64_t block_end = std::min(n_tokens, block + kTokenBlock);
+    for (int64_t tile = row_begin / kRows; tile * kRows < row_end; ++tile) {
+      const int valid_rows = static_cast<int>(std::min<int64_t>(kRows, row_end - tile * kRows));
+      int64_t t0 = block;
+      for (; t0 + kTokenTile <= block_end; t0 += kTokenTile)
+        fn.template operator()<kTokenTile>(tile, t0, valid_rows);
+      if (t0 < block_end)
+        call_with_token_count<kTokenTile - 1>(block_end - t0, fn, tile, t0, valid_rows);
+    }
+  }
+}
+
+// Stores one token's 8 row results (only the valid rows of a partial tile).
+inline void store_rows(float* y, __m256 v, int valid_rows) {
+  if (valid_rows == kRows) return _mm256_storeu_ps(y, v);
+  alignas(32) float tmp[kRows];
+  _mm256_store_ps(tmp, v);
+  for (int r = 0; r < valid_rows; ++r) y[r] = tmp[r];
+}
+
+inline __m256i broadcast_dword(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+inline __m256 load_f16x8(const formats::f16_bits* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// Sum of pairs of int16 lanes into int32 lanes (vpmaddwd with ones).
+inline __m256i widen_pairs(__m256i v) { return _mm256_madd_epi16(v, _mm256_set1_epi16(1)); }
+
+}  // namespace
+}  // namespace hy2bit::kernels::avx2

@@ -1,0 +1,150 @@
+// AVX-512 VNNI q2_0c GEMM. Layout (packed_layouts.h, R = 16): per tile of 16
+// rows and 512-block, 32 groups of 64 bytes; byte m of row r's dword holds at
+// bits 2j the code of k = 16g + 4j + m. One 64-byte load masked after shifts
+// of 0/2/4/6 gives four u8 code vectors; each meets one broadcast activation
+// dword in vpdpbusd, so lane r sums row r. Per 256-block of activations:
+// isum = 2 * dot - 3 * sum(q), acc = fma(d * d_act, isum, acc), as scalar.
+// Decode (1 token) spreads the k loop over 4 accumulators; prefill makes each
+// code vector serve kTileTokens tokens read from the token-interleaved
+// activations, so it is bound by vpdpbusd throughput, not by memory.
+#include "kernels/x86_avx512/tile_loop.h"
+
+namespace hy2bit::kernels::avx512 {
+namespace {
+
+// Tokens per pass over a tile's codes when prefilling: one activation tile of
+// ActsQ8::qs_tiled. 16 integer accumulators + 4 code vectors fit the 32 zmm
+// registers; the f32 sums (touched once per 256 k) stay in L1.
+constexpr int kTileTokens = 16;
+
+// Decode: one token against one tile of 16 rows, the k loop spread over 4
+// accumulators so vpdpbusd latency stays hidden. Reads row-major acts.qs.
+void tile_one_token(const Q2_0CTiles& w, const ActsQ8& acts, int64_t tile, int64_t t, float* y,
+                    int64_t ldy, int valid_rows) {
+  const int64_t n_act_blocks = acts.n_cols / kActBlockQ8K;
+  const __m512i mask3 = _mm512_set1_epi8(3);
+  const PackedD<kRows>* heads = w.heads + tile * w.n_blocks;
+  const PackedQ2_0C<kRows>* blocks = w.blocks + tile * w.n_blocks;
+  const int8_t* q = acts.qs + t * acts.n_cols;
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < w.n_blocks; ++i) {
+    const __m512 d = load_f16x16(heads[i].d);
+    for (int half = 0; half < 2; ++half) {
+      const int64_t b = 2 * i + half;  // activation block
+      const uint8_t* codes = blocks[i].qs[16 * half];
+      const int8_t* qb = q + b * kActBlockQ8K;
+      __m512i dot[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                        _mm512_setzero_si512()};
+#pragma GCC unroll 4
+      for (int g = 0; g < 16; ++g) {
+        const __m512i v = _mm512_load_si512(codes + 64 * g);
+        dot[0] = dpbusd_broadcast(dot[0], _mm512_and_si512(v, mask3), qb + 16 * g);
+        dot[1] = dpbusd_broadcast(dot[1], _mm512_and_si512(_mm512_srli_epi16(v, 2), mask3),
+                                  qb + 16 * g + 4);
+        dot[2] = dpbusd_broadcast(dot[2], _mm512_and_si512(_mm512_srli_epi16(v, 4), mask3),
+                                  qb + 16 * g + 8);
+        dot[3] = dpbusd_broadcast(dot[3], _mm512_and_si512(_mm512_srli_epi16(v, 6), mask3),
+                                  qb + 16 * g + 12);
+      }
+      const __m512i sum =
+          _mm512_add_epi32(_mm512_add_epi32(dot[0], dot[1]), _mm512_add_epi32(dot[2], dot[3]));
+      const int64_t ab = t * n_act_blocks + b;
+      const __m512i isum =
+          _mm512_sub_epi32(_mm512_slli_epi32(sum, 1), _mm512_set1_epi32(3 * acts.sums[ab]));
+      acc = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(acts.d[ab])), _mm512_cvtepi32_ps(isum),
+                            acc);
+    }
+  }
+  store_rows(y + t * ldy + tile * kRows, acc, valid_rows);
+}
+
+// Prefill: tokens [t0, t0 + NT) (t0 a multiple of kTileTokens, NT <= it)
+// against one tile of 16 rows, reading the token-interleaved acts.qs_tiled:
+// the NT dwords one code vector meets are adjacent, one pointer for all.
+template <int NT>
+void tile_tokens(const Q2_0CTiles& w, const ActsQ8& acts, int64_t tile, int64_t t0, float* y,
+                 int64_t ldy, int valid_rows) {
+  constexpr int64_t kDwordStride = 4 * kTileTokens;  // bytes between dwords c and c + 1 of a token
+  const int64_t n_cols = acts.n_cols;
+  const int64_t n_act_blocks = n_cols / kActBlockQ8K;
+  const __m512i mask3 = _mm512_set1_epi8(3);
+  const PackedD<kRows>* heads = w.heads + tile * w.n_blocks;
+  const PackedQ2_0C<kRows>* blocks = w.blocks + tile * w.n_blocks;
+  const int8_t* tiled = acts.qs_tiled + t0 * n_cols;  // this token tile
+
+  alignas(64) float acc[NT][kRows];
+  for (int t = 0; t < NT; ++t) _mm512_store_ps(acc[t], _mm512_setzero_ps());
+  for (int64_t i = 0; i < w.n_blocks; ++i) {
+    const __m512 d = load_f16x16(heads[i].d);
+    for (int half = 0; half < 2; ++half) {
+      const int64_t b = 2 * i + half;  // activation block
+      const uint8_t* codes = blocks[i].qs[16 * half];
+      const int8_t* a = tiled + b * (kActBlockQ8K / 4) * kDwordStride;
+      __m512i dot[NT];
+      for (int t = 0; t < NT; ++t) dot[t] = _mm512_setzero_si512();
+#pragma GCC unroll 16
+      for (int g = 0; g < 16; ++g) {
+        const __m512i v = _mm512_load_si512(codes + 64 * g);
+        const __m512i c0 = _mm512_and_si512(v, mask3);
+        const __m512i c1 = _mm512_and_si512(_mm512_srli_epi16(v, 2), mask3);
+        const __m512i c2 = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask3);
+        const __m512i c3 = _mm512_and_si512(_mm512_srli_epi16(v, 6), mask3);
+        const int8_t* ag = a + 4 * g * kDwordStride;
+        for (int t = 0; t < NT; ++t) {
+          dot[t] = dpbusd_broadcast(dot[t], c0, ag + 4 * t);
+          dot[t] = dpbusd_broadcast(dot[t], c1, ag + kDwordStride + 4 * t);
+          dot[t] = dpbusd_broadcast(dot[t], c2, ag + 2 * kDwordStride + 4 * t);
+          dot[t] = dpbusd_broadcast(dot[t], c3, ag + 3 * kDwordStride + 4 * t);
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const int64_t ab = (t0 + t) * n_act_blocks + b;
+        const __m512i isum =
+            _mm512_sub_epi32(_mm512_slli_epi32(dot[t], 1), _mm512_set1_epi32(3 * acts.sums[ab]));
+        const __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(acts.d[ab]));
+        _mm512_store_ps(acc[t],
+                        _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(isum), _mm512_load_ps(acc[t])));
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t)
+    store_rows(y + (t0 + t) * ldy + tile * kRows, _mm512_load_ps(acc[t]), valid_rows);
+}
+
+}  // namespace
+
+void gemm_q2_0c(const Q2_0CTiles& w, const ActsQ8& acts, int64_t row_begin, int64_t row_end,
+                float* y, int64_t ldy) {
+  if (acts.n_tokens == 1 || acts.qs_tiled == nullptr) {  // decode (or no tiled copy given)
+    for (int64_t tile = row_begin / kRows; tile * kRows < row_end; ++tile) {
+      const int valid_rows = static_cast<int>(std::min<int64_t>(kRows, row_end - tile * kRows));
+      for (int64_t t = 0; t < acts.n_tokens; ++t)
+        tile_one_token(w, acts, tile, t, y, ldy, valid_rows);
+    }
+    return;
+  }
+  for_each_tile<kTileTokens>(row_begin, row_end, acts.n_tokens,
+                             [&]<int NT>(int64_t tile, int64_t t0, int valid_rows) {
+                               tile_tokens<NT>(w, acts, tile, t0, y, ldy, valid_rows);
+                             });
+}
+
+TypeKernels q2_0c_kernels() {
+  using Head = PackedD<kRows>;
+  using Block = PackedQ2_0C<kRows>;
+  TypeKernels k;
+  k.quantize = quantize_acts_q8k;
+  k.act_block = kActBlockQ8K;
+  k.act_tile_tokens = kTileTokens;
+  k.row_tile = kRows;
+  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
+    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  };
+  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q2_0c(v, kRows, out); };
+  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
+    gemm_q2_0c(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
+  };
+  return k;
+}
+
+}  // namespace hy2bit::kernels::avx512
