@@ -1,5 +1,6 @@
 // Picks the kernel path: CPU features from CPUID, checked against the
-// register state the OS saves (XGETBV), and HY2BIT_ISA to force a path.
+// register state the OS saves (XGETBV), or on Arm Linux from the kernel's
+// HWCAP bits (getauxval), and HY2BIT_ISA to force a path.
 // Each path's table is built once, on first use, and never changes: the
 // only global state in hy2bit.
 #include "kernels/dispatch.h"
@@ -11,18 +12,24 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#if defined(HY2BIT_HAVE_NEON)
+#include "kernels/arm_neon/neon_kernels.h"
 #endif
 
 namespace hy2bit::kernels {
 namespace {
 
-constexpr std::string_view kIsaNames[] = {"scalar", "avx2", "avx512", "neon"};
+constexpr std::string_view kIsaNames[] = {"scalar", "avx2", "avx512", "neon", "neon_i8mm"};
 
 // What this CPU and OS can run, per path.
 struct CpuSupport {
   bool avx2 = false;    // AVX2 + FMA + F16C + BMI2, YMM state saved by the OS
   bool avx512 = false;  // + AVX-512 F/BW/VL/DQ/VNNI/VBMI, ZMM state saved
-  bool neon = false;
+  bool neon = false;       // AdvSIMD with dotprod and fp16 (armv8.2-a+dotprod+fp16)
+  bool neon_i8mm = false;  // + int8 matrix multiply (smmla)
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -55,8 +62,13 @@ CpuSupport detect_cpu() {
 #else
 CpuSupport detect_cpu() {
   CpuSupport s;
-#if defined(__aarch64__) && defined(HY2BIT_HAVE_NEON_KERNELS)
-  s.neon = true;  // NEON is part of every aarch64 CPU.
+#if defined(__aarch64__) && defined(__linux__) && defined(HY2BIT_HAVE_NEON)
+  // AdvSIMD is in every aarch64 CPU, but the NEON files are built with
+  // -march=armv8.2-a+dotprod+i8mm+fp16: each extension a path runs must be
+  // reported (only the neon_i8mm table reaches smmla code).
+  const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+  s.neon = (hwcap & HWCAP_ASIMDDP) && (hwcap & HWCAP_FPHP) && (hwcap & HWCAP_ASIMDHP);
+  s.neon_i8mm = s.neon && (hwcap2 & HWCAP2_I8MM);
 #endif
   return s;
 }
@@ -73,6 +85,7 @@ bool supported(std::string_view isa) {
   if (isa == "avx2") return s.avx2;
   if (isa == "avx512") return s.avx512;
   if (isa == "neon") return s.neon;
+  if (isa == "neon_i8mm") return s.neon_i8mm;
   return false;
 }
 
@@ -92,15 +105,20 @@ const KernelTable* avx2_table() { return nullptr; }
 const KernelTable* avx512_table() { return nullptr; }
 #endif
 
-// The Arm NEON path defines HY2BIT_HAVE_NEON_KERNELS once arm_neon/ holds
-// neon::make_table().
-#if defined(HY2BIT_HAVE_NEON_KERNELS)
+// The Arm NEON paths (arm_neon/, built on aarch64 where CMake defines
+// HY2BIT_HAVE_NEON): "neon" uses sdot, "neon_i8mm" adds smmla for prefill.
+#if defined(HY2BIT_HAVE_NEON)
 const KernelTable* neon_table() {
   static const KernelTable table = neon::make_table();
   return &table;
 }
+const KernelTable* neon_i8mm_table() {
+  static const KernelTable table = neon::make_i8mm_table();
+  return &table;
+}
 #else
 const KernelTable* neon_table() { return nullptr; }
+const KernelTable* neon_i8mm_table() { return nullptr; }
 #endif
 
 std::string list_names(const std::vector<std::string_view>& names) {
@@ -151,6 +169,7 @@ const KernelTable* kernels_for_isa(std::string_view isa) {
   if (isa == "avx2") return avx2_table();
   if (isa == "avx512") return avx512_table();
   if (isa == "neon") return neon_table();
+  if (isa == "neon_i8mm") return neon_i8mm_table();
   return nullptr;
 }
 
@@ -169,7 +188,7 @@ Result<const KernelTable*> active_kernels() {
   for (std::string_view name : kIsaNames) known = known || name == isa;
   if (!known)
     return make_error("HY2BIT_ISA=", isa, " is not a kernel path (expected one of scalar, avx2, ",
-                      "avx512, neon)");
+                      "avx512, neon, neon_i8mm)");
   const KernelTable* table = kernels_for_isa(isa);
   if (table == nullptr)
     return make_error("HY2BIT_ISA=", isa,

@@ -1,5 +1,5 @@
 // The table of typed kernel function pointers for one ISA path (scalar,
-// avx2, avx512, neon) and the quantized-activation format they share.
+// avx2, avx512, neon, neon_i8mm) and the quantized-activation format they share.
 // Each weight type gets: an activation quantizer, an optional repack into the
 // path's layout (packed_layouts.h) and a row-range GEMM. No intrinsics here.
 #pragma once
@@ -90,7 +90,7 @@ struct TypeKernels {
 
 // One ISA path: its name and the kernels of each weight type.
 struct KernelTable {
-  std::string_view isa;  // "scalar", "avx2", "avx512", "neon"
+  std::string_view isa;  // "scalar", "avx2", "avx512", "neon", "neon_i8mm"
   TypeKernels f32;
   TypeKernels f16;
   TypeKernels bf16;

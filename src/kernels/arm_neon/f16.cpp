@@ -1,0 +1,15 @@
+// NEON F16 GEMM: the float outer-product kernel (float_gemm.h) on fp16
+// tiles, widened exactly with fcvtl as they are loaded (f32 arithmetic).
+#include "kernels/arm_neon/float_gemm.h"
+
+namespace hy2bit::kernels::neon {
+
+void gemm_f16(const PackedFloat<formats::f16_bits>& w, const float* x, int64_t n_tokens,
+              int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
+  float_gemm(w, x, n_tokens, row_begin, row_end, y, ldy,
+             [](const formats::f16_bits* p) { return load_f16x8(p); });
+}
+
+TypeKernels f16_kernels() { return float_kernels<formats::f16_bits, gemm_f16>(); }
+
+}  // namespace hy2bit::kernels::neon
