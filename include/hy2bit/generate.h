@@ -22,6 +22,8 @@ struct TokenizeOptions {
   bool parse_special = true;  // "<｜hy_User｜>" in the text becomes the control token
 };
 // Text must be valid UTF-8 (an Error names the first bad byte otherwise).
+// tokenize, token_to_piece and render_chat only read the model: they are
+// safe to call from several threads at once (the server's HTTP threads do).
 Result<std::vector<int32_t>> tokenize(const Model& model, std::string_view text,
                                       const TokenizeOptions& options = {});
 // The bytes a token stands for (control tokens render as their text).

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   hy2bit::tools::add_chat_command(app, exit_code);
   hy2bit::tools::add_tokenize_command(app, exit_code);
   hy2bit::tools::add_quantize_command(app, exit_code);
+  hy2bit::tools::add_serve_command(app, exit_code);
   hy2bit::tools::add_bench_command(app, exit_code);
   // llama-cli spells the system prompt flag "-sys"; CLI11 takes only
   // one-letter short flags, so that spelling is mapped to the long one.

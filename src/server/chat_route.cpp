@@ -1,0 +1,143 @@
+// POST /v1/chat/completions: messages -> Hunyuan chat prompt -> one Job;
+// the reply comes back whole or as SSE chunks, its <think> part as
+// reasoning_content and its answer (without <answer> tags) as content.
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "hy2bit/generate.h"
+#include "server/request_parsing.h"
+#include "server/responses.h"
+#include "server/routes.h"
+#include "server/sse.h"
+
+namespace hy2bit::server {
+namespace {
+
+using nlohmann::json;
+
+// How long a stream waits for output before letting httplib check the
+// connection (a client that went away is noticed within about this long
+// once the reply has something to send).
+constexpr std::chrono::milliseconds kPollInterval{100};
+
+// One streamed chat reply. Lives as long as httplib's content provider.
+class ChatStream {
+ public:
+  ChatStream(RouteContext& ctx, std::shared_ptr<Job> job, ResponseMeta meta, const ChatRequest& request)
+      : ctx_(ctx), open_(ctx), job_(std::move(job)), meta_(std::move(meta)),
+        include_usage_(request.include_usage), logprobs_(request.logprobs) {}
+
+  // Called by httplib again and again until sink.done(); false aborts the response.
+  bool pump(httplib::DataSink& sink);
+  // httplib is done with the response; unless it all went out, the client is gone.
+  void closed(bool success) {
+    if (!success || !finished_) ctx_.scheduler->cancel(job_);
+  }
+
+ private:
+  // Chunks for the segments; the logprobs ride on the first one.
+  void add_segments(std::string& out, const std::vector<ReplySegment>& segments, json& logprobs);
+
+  RouteContext& ctx_;
+  OpenStream open_;
+  std::shared_ptr<Job> job_;
+  const ResponseMeta meta_;
+  const bool include_usage_;
+  const bool logprobs_;
+  ChatReplySplitter splitter_;
+  bool sent_role_ = false;
+  bool finished_ = false;
+};
+
+void ChatStream::add_segments(std::string& out, const std::vector<ReplySegment>& segments, json& logprobs) {
+  for (const ReplySegment& s : segments) {
+    if (s.text.empty()) continue;
+    json delta = {{s.part == ReplyPart::kThinking ? "reasoning_content" : "content", s.text}};
+    out += sse_event(chat_chunk_json(meta_, std::move(delta), nullptr, std::exchange(logprobs, nullptr)));
+  }
+}
+
+bool ChatStream::pump(httplib::DataSink& sink) {
+  std::string out;
+  if (!sent_role_) {
+    out += sse_event(chat_chunk_json(meta_, json{{"role", "assistant"}, {"content", ""}}, nullptr));
+    sent_role_ = true;
+  }
+  JobUpdate u = job_->take(kPollInterval);
+  json logprobs = logprobs_ && !u.logprobs.empty() ? json{{"content", chat_logprobs_json(*ctx_.model, u.logprobs)}}
+                                                   : json(nullptr);
+  add_segments(out, splitter_.push(u.text), logprobs);
+  if (u.done) {
+    if (u.error) {
+      out += sse_event(error_body(*u.error));
+    } else {
+      add_segments(out, splitter_.finish(), logprobs);
+      if (!logprobs.is_null()) out += sse_event(chat_chunk_json(meta_, json{{"content", ""}}, nullptr, logprobs));
+      out += sse_event(chat_chunk_json(meta_, json::object(), finish_reason_json(u.result.finish)));
+      if (include_usage_) out += sse_event(chat_usage_chunk_json(meta_, u.result));
+    }
+    out += sse_done();
+    finished_ = true;
+    if (!sink.write(out.data(), out.size())) return false;
+    sink.done();
+    return true;
+  }
+  if (!logprobs.is_null()) out += sse_event(chat_chunk_json(meta_, json{{"content", ""}}, nullptr, logprobs));
+  if (!out.empty() && !sink.write(out.data(), out.size())) {
+    ctx_.scheduler->cancel(job_);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void handle_chat_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
+  Result<json> body = parse_json_body(request_body);
+  if (!body) return send_error(res, bad_request(body.error().message), *ctx.metrics);
+  Result<ChatRequest> request = parse_chat_request(*body, ctx.options.sampling, ctx.next_seed());
+  if (!request) return send_error(res, bad_request(request.error().message), *ctx.metrics);
+
+  // The rendered prompt starts with BOS as text; special-token text becomes tokens.
+  const std::string prompt_text = render_chat(*ctx.model, request->messages, request->thinking);
+  Result<std::vector<int32_t>> prompt = tokenize(*ctx.model, prompt_text, {.add_bos = false, .parse_special = true});
+  if (!prompt) return send_error(res, bad_request(prompt.error().message, "messages"), *ctx.metrics);
+  const int64_t n_ctx = ctx.scheduler->n_ctx();
+  if (static_cast<int64_t>(prompt->size()) >= n_ctx) {
+    return send_error(res,
+                      bad_request("the messages make a prompt of " + std::to_string(prompt->size()) +
+                                      " tokens, but this server's context holds " + std::to_string(n_ctx) +
+                                      " tokens (prompt + reply)",
+                                  "messages", "context_length_exceeded"),
+                      *ctx.metrics);
+  }
+
+  auto job = std::make_shared<Job>(JobSpec{.prompt = std::move(*prompt),
+                                           .options = request->generate,
+                                           .prompt_logprobs = -1,
+                                           .logprobs = request->logprobs ? request->top_logprobs : -1});
+  if (!submit_jobs(ctx, {job}, res)) return;
+  ResponseMeta meta{.id = ctx.next_id("chatcmpl"), .created = static_cast<int64_t>(std::time(nullptr)),
+                    .model = ctx.model_id};
+
+  if (request->stream) {
+    auto stream = std::make_shared<ChatStream>(ctx, job, std::move(meta), *request);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        kSseContentType, [stream](size_t, httplib::DataSink& sink) { return stream->pump(sink); },
+        [stream](bool success) { stream->closed(success); });
+    return;
+  }
+
+  JobUpdate all = collect(*job);
+  if (all.error) return send_error(res, *all.error, *ctx.metrics);
+  ChatReplySplitter splitter;
+  splitter.push(all.result.text);
+  splitter.finish();
+  json logprobs = request->logprobs ? json{{"content", chat_logprobs_json(*ctx.model, all.logprobs)}} : json(nullptr);
+  send_json(res, chat_completion_json(meta, splitter.content(), splitter.reasoning(), all.result.finish, all.result,
+                                      std::move(logprobs)));
+}
+
+}  // namespace hy2bit::server

@@ -1,0 +1,346 @@
+// Request validation: JSON -> ChatRequest / CompletionRequest. Field names
+// and defaults follow the OpenAI API reference; sampling extensions
+// (top_k, min_p, repetition_penalty) and chat_template_kwargs follow vLLM
+// and llama.cpp. Unknown fields are ignored, as OpenAI-compatible servers do.
+#include "server/request_parsing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+namespace hy2bit::server {
+namespace {
+
+using nlohmann::json;
+
+const char* type_name(const json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "a string";
+  if (v.is_array()) return "an array";
+  return "an object";
+}
+
+// A number as people write it: 0.8, 1e+30, 5 (not 0.800000).
+std::string num(double x) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", x);
+  return text;
+}
+
+// The value of `key`, or nullptr when absent or null (both mean "default").
+const json* field(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+Status read_bool(const json& body, const char* key, bool& out) {
+  const json* v = field(body, key);
+  if (!v) return Ok{};
+  if (!v->is_boolean()) return make_error("'", key, "' must be a boolean, got ", type_name(*v));
+  out = v->get<bool>();
+  return Ok{};
+}
+
+// A number in [lo, hi] (lo excluded when lo_open). Finite by construction:
+// JSON has no NaN or infinity.
+Status read_float(const json& body, const char* key, double lo, double hi, bool lo_open, float& out) {
+  const json* v = field(body, key);
+  if (!v) return Ok{};
+  if (!v->is_number()) return make_error("'", key, "' must be a number, got ", type_name(*v));
+  const double x = v->get<double>();
+  if ((lo_open ? x <= lo : x < lo) || x > hi) {
+    return make_error("'", key, "' must be in ", lo_open ? "(" : "[", num(lo), ", ", num(hi), "], got ", num(x));
+  }
+  out = static_cast<float>(x);
+  return Ok{};
+}
+
+// An integer in [lo, hi]; 3.0 counts as an integer, 3.5 does not.
+Status read_int(const json& body, const char* key, int64_t lo, int64_t hi, int64_t& out) {
+  const json* v = field(body, key);
+  if (!v) return Ok{};
+  if (!v->is_number()) return make_error("'", key, "' must be an integer, got ", type_name(*v));
+  if (v->is_number_float()) {
+    const double x = v->get<double>();
+    if (x != std::floor(x) || x < static_cast<double>(lo) || x > static_cast<double>(hi))
+      return make_error("'", key, "' must be an integer in [", lo, ", ", hi, "], got ", num(x));
+    out = static_cast<int64_t>(x);
+    return Ok{};
+  }
+  if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(hi))
+    return make_error("'", key, "' must be an integer in [", lo, ", ", hi, "], got ", v->get<uint64_t>());
+  const int64_t x = v->get<int64_t>();
+  if (x < lo || x > hi) return make_error("'", key, "' must be an integer in [", lo, ", ", hi, "], got ", x);
+  out = x;
+  return Ok{};
+}
+
+// Fields shared by both endpoints: sampling, max tokens, stop, n, seed, stream.
+struct CommonFields {
+  GenerateOptions generate;
+  bool stream = false;
+  bool include_usage = false;
+};
+
+Status read_common(const json& body, const SamplingOptions& defaults, uint64_t seed, int32_t default_max_tokens,
+                   CommonFields& out) {
+  SamplingOptions& s = out.generate.sampling;
+  s = defaults;
+  s.seed = seed;
+  HY2BIT_TRY(read_float(body, "temperature", 0.0, 100.0, false, s.temperature));
+  HY2BIT_TRY(read_float(body, "top_p", 0.0, 1.0, true, s.top_p));
+  HY2BIT_TRY(read_float(body, "min_p", 0.0, 1.0, false, s.min_p));
+  HY2BIT_TRY(read_float(body, "repetition_penalty", 0.0, 10.0, true, s.repeat_penalty));
+  int64_t top_k = s.top_k;
+  HY2BIT_TRY(read_int(body, "top_k", -1, std::numeric_limits<int32_t>::max(), top_k));
+  s.top_k = static_cast<int32_t>(top_k);
+  // OpenAI's penalties have no counterpart here; they are range-checked and
+  // accepted (clients send 0 by default) but have no effect.
+  float ignored = 0;
+  HY2BIT_TRY(read_float(body, "presence_penalty", -2.0, 2.0, false, ignored));
+  HY2BIT_TRY(read_float(body, "frequency_penalty", -2.0, 2.0, false, ignored));
+
+  if (const json* v = field(body, "seed")) {
+    if (!v->is_number_integer()) return make_error("'seed' must be an integer, got ", type_name(*v));
+    s.seed = v->is_number_unsigned() ? v->get<uint64_t>() : static_cast<uint64_t>(v->get<int64_t>());
+  }
+
+  int64_t max_tokens = default_max_tokens;
+  HY2BIT_TRY(read_int(body, "max_tokens", 0, std::numeric_limits<int32_t>::max(), max_tokens));
+  HY2BIT_TRY(read_int(body, "max_completion_tokens", 0, std::numeric_limits<int32_t>::max(), max_tokens));
+  out.generate.max_tokens = static_cast<int32_t>(max_tokens);
+
+  int64_t n = 1;
+  HY2BIT_TRY(read_int(body, "n", 1, std::numeric_limits<int32_t>::max(), n));
+  if (n != 1) return make_error("'n' must be 1 (one choice per request), got ", n);
+
+  if (const json* v = field(body, "stop")) {
+    std::vector<std::string>& stop = out.generate.stop;
+    if (v->is_string()) {
+      stop.push_back(v->get<std::string>());
+    } else if (v->is_array()) {
+      if (v->size() > kMaxStopStrings)
+        return make_error("'stop' has ", v->size(), " strings, at most ", kMaxStopStrings, " are allowed");
+      for (const json& s_item : *v) {
+        if (!s_item.is_string()) return make_error("'stop' must hold strings, got ", type_name(s_item));
+        stop.push_back(s_item.get<std::string>());
+      }
+    } else {
+      return make_error("'stop' must be a string or an array of strings, got ", type_name(*v));
+    }
+    for (const std::string& s_item : stop)
+      if (s_item.size() > kMaxStopBytes)
+        return make_error("'stop' strings are at most ", kMaxStopBytes, " bytes, got one of ", s_item.size());
+    std::erase(stop, std::string());  // an empty stop string would stop nothing
+  }
+
+  HY2BIT_TRY(read_bool(body, "stream", out.stream));
+  if (const json* v = field(body, "stream_options")) {
+    if (!v->is_object()) return make_error("'stream_options' must be an object, got ", type_name(*v));
+    HY2BIT_TRY(read_bool(*v, "include_usage", out.include_usage));
+  }
+  return Ok{};
+}
+
+// Message content: a string, or an array of {"type": "text", "text": ...} parts (joined by newlines).
+Result<std::string> read_content(const json& message, size_t index) {
+  const auto it = message.find("content");
+  if (it == message.end() || it->is_null()) {
+    return make_error("'messages[", index, "].content' is missing");
+  }
+  if (it->is_string()) return it->get<std::string>();
+  if (!it->is_array()) {
+    return make_error("'messages[", index, "].content' must be a string or an array of text parts, got ",
+                      type_name(*it));
+  }
+  std::string text;
+  for (size_t p = 0; p < it->size(); ++p) {
+    const json& part = (*it)[p];
+    if (!part.is_object()) return make_error("'messages[", index, "].content[", p, "]' must be an object");
+    const auto type = part.find("type");
+    if (type == part.end() || !type->is_string() || type->get<std::string>() != "text") {
+      return make_error("'messages[", index, "].content[", p, "].type' must be \"text\" (only text is supported)");
+    }
+    const auto part_text = part.find("text");
+    if (part_text == part.end() || !part_text->is_string())
+      return make_error("'messages[", index, "].content[", p, "].text' must be a string");
+    if (p > 0) text += '\n';
+    text += part_text->get<std::string>();
+  }
+  return text;
+}
+
+Result<Role> read_role(const json& message, size_t index) {
+  const auto it = message.find("role");
+  if (it == message.end() || !it->is_string()) return make_error("'messages[", index, "].role' must be a string");
+  const std::string& role = it->get_ref<const std::string&>();
+  if (role == "system" || role == "developer") return Role::kSystem;
+  if (role == "user") return Role::kUser;
+  if (role == "assistant") return Role::kAssistant;
+  return make_error("'messages[", index, "].role' is \"", role,
+                    "\"; expected \"system\", \"developer\", \"user\" or \"assistant\"");
+}
+
+// Refuses features this server does not have, rather than silently ignoring them.
+Status refuse_unsupported(const json& body) {
+  for (const char* key : {"tools", "functions"})
+    if (const json* v = field(body, key); v && !(v->is_array() && v->empty()))
+      return make_error("'", key, "' is not supported: this model has no tool calling");
+  if (const json* v = field(body, "response_format")) {
+    if (!v->is_object()) return make_error("'response_format' must be an object, got ", type_name(*v));
+    const auto type = v->find("type");
+    if (type == v->end() || !type->is_string() || type->get<std::string>() != "text")
+      return make_error("'response_format' supports only {\"type\": \"text\"}");
+  }
+  if (const json* v = field(body, "suffix"); v && !(v->is_string() && v->get<std::string>().empty()))
+    return make_error("'suffix' is not supported");
+  int64_t best_of = 1;
+  HY2BIT_TRY(read_int(body, "best_of", 1, std::numeric_limits<int32_t>::max(), best_of));
+  if (best_of != 1) return make_error("'best_of' must be 1, got ", best_of);
+  return Ok{};
+}
+
+// One prompt given as token ids.
+Result<PromptInput> read_token_prompt(const json& ids, int64_t n_vocab, size_t index) {
+  PromptInput prompt;
+  prompt.is_tokens = true;
+  if (ids.empty()) return make_error("'prompt[", index, "]' is an empty list of token ids");
+  prompt.tokens.reserve(ids.size());
+  for (const json& id : ids) {
+    if (!id.is_number_integer()) return make_error("'prompt' token ids must be integers, got ", type_name(id));
+    const int64_t v = id.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(id.get<uint64_t>(), INT64_MAX))
+                                              : id.get<int64_t>();
+    if (v < 0 || v >= n_vocab) return make_error("'prompt' token id ", v, " is outside the vocabulary [0, ", n_vocab, ")");
+    prompt.tokens.push_back(static_cast<int32_t>(v));
+  }
+  return prompt;
+}
+
+}  // namespace
+
+Result<nlohmann::json> parse_json_body(std::string_view body) {
+  // Depth check on the raw text (brackets outside strings), so no parser or
+  // destructor ever recurses deeply.
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return make_error("the JSON body nests deeper than ", kMaxJsonDepth, " levels");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  json value = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return make_error("the body is not valid JSON (or its strings are not valid UTF-8)");
+  }
+  if (!value.is_object()) return make_error("the body must be a JSON object, got ", type_name(value));
+  return value;
+}
+
+Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults, uint64_t seed) {
+  ChatRequest request;
+  HY2BIT_TRY(refuse_unsupported(body));
+  CommonFields common;
+  HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/-1, common));
+  request.generate = std::move(common.generate);
+  request.stream = common.stream;
+  request.include_usage = common.include_usage;
+
+  const json* messages = field(body, "messages");
+  if (!messages) return make_error("'messages' is missing");
+  if (!messages->is_array()) return make_error("'messages' must be an array, got ", type_name(*messages));
+  if (messages->empty()) return make_error("'messages' is empty; give at least one message");
+  for (size_t i = 0; i < messages->size(); ++i) {
+    const json& m = (*messages)[i];
+    if (!m.is_object()) return make_error("'messages[", i, "]' must be an object, got ", type_name(m));
+    Result<Role> role = read_role(m, i);
+    if (!role) return role.error();
+    Result<std::string> content = read_content(m, i);
+    if (!content) return content.error();
+    request.messages.push_back({*role, std::move(*content)});
+  }
+
+  if (const json* kwargs = field(body, "chat_template_kwargs")) {
+    if (!kwargs->is_object()) return make_error("'chat_template_kwargs' must be an object, got ", type_name(*kwargs));
+    if (const json* enable = field(*kwargs, "enable_thinking")) {
+      if (!enable->is_boolean())
+        return make_error("'chat_template_kwargs.enable_thinking' must be a boolean, got ", type_name(*enable));
+      request.thinking = enable->get<bool>() ? Thinking::kOn : Thinking::kOff;
+    }
+  }
+
+  HY2BIT_TRY(read_bool(body, "logprobs", request.logprobs));
+  int64_t top = 0;
+  HY2BIT_TRY(read_int(body, "top_logprobs", 0, kMaxLogprobs, top));
+  request.top_logprobs = static_cast<int32_t>(top);
+  if (request.top_logprobs > 0 && !request.logprobs)
+    return make_error("'top_logprobs' needs 'logprobs': true");
+  return request;
+}
+
+Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
+                                                   uint64_t seed, int64_t n_vocab) {
+  CompletionRequest request;
+  HY2BIT_TRY(refuse_unsupported(body));
+  CommonFields common;
+  HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/16, common));
+  request.generate = std::move(common.generate);
+  request.stream = common.stream;
+  request.include_usage = common.include_usage;
+  HY2BIT_TRY(read_bool(body, "echo", request.echo));
+  int64_t logprobs = -1;
+  HY2BIT_TRY(read_int(body, "logprobs", 0, kMaxLogprobs, logprobs));
+  request.logprobs = static_cast<int32_t>(logprobs);
+
+  // prompt: "text" | ["text", ...] | [id, ...] | [[id, ...], ...]
+  const json* prompt = field(body, "prompt");
+  if (!prompt) return make_error("'prompt' is missing");
+  if (prompt->is_string()) {
+    request.prompts.push_back({.is_tokens = false, .text = prompt->get<std::string>(), .tokens = {}});
+  } else if (prompt->is_array()) {
+    if (prompt->empty()) return make_error("'prompt' is an empty array");
+    if ((*prompt)[0].is_number()) {
+      Result<PromptInput> p = read_token_prompt(*prompt, n_vocab, 0);
+      if (!p) return p.error();
+      request.prompts.push_back(std::move(*p));
+    } else {
+      if (prompt->size() > kMaxPrompts)
+        return make_error("'prompt' holds ", prompt->size(), " prompts, at most ", kMaxPrompts, " are allowed");
+      for (size_t i = 0; i < prompt->size(); ++i) {
+        const json& item = (*prompt)[i];
+        if (item.is_string()) {
+          request.prompts.push_back({.is_tokens = false, .text = item.get<std::string>(), .tokens = {}});
+        } else if (item.is_array()) {
+          Result<PromptInput> p = read_token_prompt(item, n_vocab, i);
+          if (!p) return p.error();
+          request.prompts.push_back(std::move(*p));
+        } else {
+          return make_error("'prompt[", i, "]' must be a string or an array of token ids, got ", type_name(item));
+        }
+      }
+    }
+  } else {
+    return make_error("'prompt' must be a string, an array of strings or an array of token ids, got ",
+                      type_name(*prompt));
+  }
+  if (request.stream && request.prompts.size() != 1) {
+    return make_error("'stream' works with one prompt; this request has ", request.prompts.size());
+  }
+  return request;
+}
+
+}  // namespace hy2bit::server

@@ -1,0 +1,67 @@
+// JSON request bodies -> validated request structs, for
+// /v1/chat/completions and /v1/completions. Everything a client can get
+// wrong is caught here and named (field, what was found, what is expected);
+// nothing past this point checks types or ranges again. No model calls here
+// beyond the vocabulary size (token ids are range-checked against it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hy2bit/generate.h"
+#include "hy2bit/result.h"
+
+namespace hy2bit::server {
+
+// Bodies nest no deeper than this (objects and arrays); deeper ones are
+// refused before parsing, so no input can exhaust the stack.
+inline constexpr int kMaxJsonDepth = 64;
+// Most top log-probabilities a request may ask for per token.
+inline constexpr int32_t kMaxLogprobs = 20;
+// Most stop strings per request, and the longest one (bytes).
+inline constexpr size_t kMaxStopStrings = 16;
+inline constexpr size_t kMaxStopBytes = 256;
+// Most prompts in one /v1/completions request.
+inline constexpr size_t kMaxPrompts = 256;
+
+// Parses a request body: valid UTF-8 JSON, an object, nested at most kMaxJsonDepth.
+Result<nlohmann::json> parse_json_body(std::string_view body);
+
+struct ChatRequest {
+  std::vector<ChatMessage> messages;    // roles checked; "developer" became system
+  Thinking thinking = Thinking::kDefault;  // kOff for chat_template_kwargs.enable_thinking = false
+  GenerateOptions generate;             // max_tokens -1 when the request sets none
+  bool stream = false;
+  bool include_usage = false;           // stream_options.include_usage: a last chunk with usage
+  bool logprobs = false;                // per-token log-probabilities of the reply
+  int32_t top_logprobs = 0;             // alternatives per token (0..kMaxLogprobs)
+};
+
+// One prompt of a completions request: text, or token ids used as given.
+struct PromptInput {
+  bool is_tokens = false;
+  std::string text;                     // when !is_tokens
+  std::vector<int32_t> tokens;          // when is_tokens; each in [0, n_vocab)
+};
+
+struct CompletionRequest {
+  std::vector<PromptInput> prompts;     // 1..kMaxPrompts; one choice each
+  GenerateOptions generate;             // max_tokens 16 when unset (OpenAI's default)
+  bool stream = false;                  // only with a single prompt
+  bool include_usage = false;
+  bool echo = false;                    // the prompt (and its log-probabilities) come back too
+  int32_t logprobs = -1;                // -1: none; N: each token's log-probability and the top N
+};
+
+// `defaults` fill the sampling fields a request leaves out; `seed` is the
+// seed used when the request gives none.
+Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults,
+                                       uint64_t seed);
+Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
+                                                   uint64_t seed, int64_t n_vocab);
+
+}  // namespace hy2bit::server

@@ -1,0 +1,56 @@
+// The OpenAI-compatible HTTP server behind `hy2bit serve`: options and the
+// Server object (start on a port, stop). It maps HTTP onto the public API in
+// include/hy2bit/ only and holds no model logic; one scheduler thread owns
+// every Session, HTTP threads only parse, queue and stream (scheduler.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hy2bit/generate.h"
+#include "hy2bit/model.h"
+#include "hy2bit/result.h"
+
+namespace hy2bit::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";    // loopback by default; anything wider should set api_key
+  int port = 8080;                   // 0: the OS picks a free port (port() tells which)
+  int parallel = 2;                  // slots: requests decoded at once, each with its own KV cache
+  int queue = 16;                    // requests waiting for a slot; one more gets 429
+  size_t max_body_bytes = 1 << 20;   // larger request bodies get 413
+  std::string api_key;               // non-empty: "Authorization: Bearer <key>" required (not for /health)
+  int64_t n_ctx = 4096;              // tokens per slot (prompt + reply)
+  int64_t n_batch = 512;             // prompt tokens per forward pass
+  std::string model_alias;           // the "model" id reported; empty: the model's name
+  int http_threads = 0;              // connection threads; 0: parallel + queue + 4
+  SamplingOptions sampling;          // defaults for fields a request leaves out
+};
+
+class Server {
+ public:
+  // Checks the options and opens one Session per slot (no socket yet).
+  static Result<std::unique_ptr<Server>> create(std::shared_ptr<const Model> model, const ServerOptions& options);
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds host:port and serves on background threads. Ignores SIGPIPE for
+  // the whole process (a client that hangs up must not kill the server).
+  Status start();
+  int port() const;            // the bound port, valid after start()
+  const std::string& model_id() const;
+  // Finishes every queued and running request (503 to those still waiting),
+  // closes the socket and joins all threads. Safe to call twice.
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hy2bit::server
