@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpcre2-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   g++-aarch64-linux-gnu qemu-user-static
-  tmux
+  tmux curl jq
 )
 
 missing=()
