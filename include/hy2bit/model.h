@@ -17,6 +17,7 @@ struct LoadOptions {
   std::string model_path;   // a hunyuan-dense GGUF file
   int n_threads = 0;        // worker threads for this model's sessions; 0 = physical cores
   bool vocab_only = false;  // load only the tokenizer (tokenize works, sessions do not)
+  std::string isa = "";     // kernel path ("scalar", "avx2", ...); empty: HY2BIT_ISA or the best
 };
 
 // What a user wants to know about a loaded model (printed by info and bench).

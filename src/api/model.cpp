@@ -83,6 +83,11 @@ Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
 
   if (!options.vocab_only) {
     Result<const kernels::KernelTable*> kernels = kernels::active_kernels();
+    if (!options.isa.empty()) {
+      const kernels::KernelTable* chosen = kernels::kernels_for_isa(options.isa);
+      if (!chosen) return make_error("kernel path '", options.isa, "' is unknown or not supported by this CPU");
+      kernels = chosen;
+    }
     if (!kernels) return kernels.error();
     // Pages of weights the kernels repacked are dropped as soon as each copy
     // exists, so the model is never resident twice, not even while loading.

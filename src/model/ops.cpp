@@ -62,15 +62,39 @@ void softmax(float* x, int64_t n) {
 
 namespace {
 
-// q . k over n floats with eight partial sums, which the compiler turns into
-// vector code without reassociating anything it was not told to.
-float dot(const float* q, const float* k, int64_t n) {
-  float acc[8] = {};
-  int64_t d = 0;
-  for (; d + 8 <= n; d += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += q[d + j] * k[d + j];
-  for (; d < n; ++d) acc[0] += q[d] * k[d];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+// The two loops attention spends its time in, built for AVX-512, AVX2 and
+// plain x86-64 (GCC function multi-versioning picks one when the program
+// loads; elsewhere the default build is used). Eight partial sums let the
+// compiler vectorise the dot product without reassociating on its own.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HY2BIT_ATTENTION_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HY2BIT_ATTENTION_CLONES
+#endif
+
+// att[j] = scale * q . k_j for j < n_pos, with the keys stored transposed
+// (keys_t[d * stride + j]) so the inner loop is a plain multiply-add over j.
+HY2BIT_ATTENTION_CLONES
+void scores_row(const float* q, const float* keys_t, int64_t stride, int64_t n_pos, int64_t head_dim,
+                float scale, float* att) {
+  for (int64_t j = 0; j < n_pos; ++j) att[j] = 0.0f;
+  for (int64_t d = 0; d < head_dim; ++d) {
+    const float qd = q[d];
+    const float* k = keys_t + d * stride;
+    for (int64_t j = 0; j < n_pos; ++j) att[j] += qd * k[j];
+  }
+  for (int64_t j = 0; j < n_pos; ++j) att[j] *= scale;
+}
+
+// out = sum_j att[j] * values[j] (values: n_pos rows of head_dim).
+HY2BIT_ATTENTION_CLONES
+void weighted_sum(const float* att, const float* values, int64_t n_pos, int64_t head_dim, float* out) {
+  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
+  for (int64_t j = 0; j < n_pos; ++j) {
+    const float a = att[j];
+    const float* v = values + j * head_dim;
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += a * v[d];
+  }
 }
 
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
@@ -105,7 +129,7 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
 
   pool.run([&](int thread, int n_threads) {
     const int64_t longest = static_cast<int64_t>(per_thread) / (2 * head_dim + 1);
-    float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (positions, head_dim)
+    float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (head_dim, positions)
     float* values = keys + longest * head_dim;                               // (positions, head_dim)
     float* att = values + longest * head_dim;                                // (positions)
     const auto [begin, end] = runtime::split_range(n_jobs, thread, n_threads);
@@ -116,23 +140,19 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
       const int64_t kv_offset = kv_head * head_dim;
       const int64_t n_pos = slots[last - 1].pos + 1;  // positions the last token sees
 
+      // Keys transposed, (head_dim, n_pos); values as rows, (n_pos, head_dim).
       for (int64_t j = 0; j < n_pos; ++j) {
-        f16_row_to_f32(cache.k(layer, j) + kv_offset, keys + j * head_dim, head_dim);
+        const uint16_t* k = cache.k(layer, j) + kv_offset;
+        for (int64_t d = 0; d < head_dim; ++d) keys[d * n_pos + j] = formats::f16_to_f32(k[d]);
         f16_row_to_f32(cache.v(layer, j) + kv_offset, values + j * head_dim, head_dim);
       }
       for (size_t t = first; t < last; ++t) {
         const int64_t pos = slots[t].pos;  // this query sees positions 0..pos
         for (int64_t h = kv_head * gqa_ratio; h < (kv_head + 1) * gqa_ratio; ++h) {
           const float* q_head = q + static_cast<int64_t>(t) * q_dim + h * head_dim;
-          for (int64_t j = 0; j <= pos; ++j) att[j] = dot(q_head, keys + j * head_dim, head_dim) * scale;
+          scores_row(q_head, keys, n_pos, pos + 1, head_dim, scale, att);
           softmax(att, pos + 1);
-          float* out_head = out + static_cast<int64_t>(t) * q_dim + h * head_dim;
-          std::fill(out_head, out_head + head_dim, 0.0f);
-          for (int64_t j = 0; j <= pos; ++j) {
-            const float a = att[j];
-            const float* v = values + j * head_dim;
-            for (int64_t d = 0; d < head_dim; ++d) out_head[d] += a * v[d];
-          }
+          weighted_sum(att, values, pos + 1, head_dim, out + static_cast<int64_t>(t) * q_dim + h * head_dim);
         }
       }
     }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hy2bit/model.h"
+#include "kernels/dispatch.h"
 #include "support/test_support.h"
 
 namespace hy2bit {
@@ -17,13 +18,14 @@ namespace {
 struct LogitsCase {
   std::string type;    // f16, bf16, q8_0, q4_0, q2_0c
   std::string tokens;  // short, long
+  std::string isa = "";  // kernel path; "" = the default one
 };
 
 // Readable parameter names in test listings (CTest shows them).
-void PrintTo(const LogitsCase& c, std::ostream* os) { *os << c.type << "/" << c.tokens; }
+void PrintTo(const LogitsCase& c, std::ostream* os) { *os << c.type << "/" << c.tokens << "/" << c.isa; }
 
 std::string case_name(const testing::TestParamInfo<LogitsCase>& info) {
-  return info.param.type + "_" + info.param.tokens;
+  return info.param.type + "_" + info.param.tokens + (info.param.isa.empty() ? "" : "_" + info.param.isa);
 }
 
 struct Comparison {
@@ -63,7 +65,7 @@ TEST_P(LogitsConformance, MatchesLlamaCpp) {
       test::read_f32(test::testdata_path("logits/hy-tiny-" + p.type + "." + p.tokens + ".logits.f32"));
 
   Result<std::shared_ptr<Model>> model =
-      Model::load({.model_path = test::testdata_path("models/hy-tiny-" + p.type + ".gguf"), .n_threads = 2});
+      Model::load({.model_path = test::testdata_path("models/hy-tiny-" + p.type + ".gguf"), .n_threads = 2, .isa = p.isa});
   ASSERT_TRUE(model.ok()) << model.error().message;
   const int64_t n_vocab = (*model)->summary().n_vocab;
   ASSERT_EQ(expected.size(), tokens.size() * static_cast<size_t>(n_vocab));
@@ -91,6 +93,17 @@ TEST_P(LogitsConformance, MatchesLlamaCpp) {
     EXPECT_GE(c.top1_agreement, 0.85) << where;
   }
 }
+
+// Every weight type on every kernel path this CPU runs (short tokens), so
+// each path's kernels are checked end to end against llama.cpp.
+std::vector<LogitsCase> every_path_cases() {
+  std::vector<LogitsCase> cases;
+  for (std::string_view isa : kernels::available_isas())
+    for (const char* type : {"f16", "bf16", "q8_0", "q4_0", "q2_0c"})
+      cases.push_back({type, "short", std::string(isa)});
+  return cases;
+}
+INSTANTIATE_TEST_SUITE_P(EveryKernelPath, LogitsConformance, testing::ValuesIn(every_path_cases()), case_name);
 
 INSTANTIATE_TEST_SUITE_P(AllTinyModels, LogitsConformance,
                          testing::ValuesIn(std::vector<LogitsCase>{
