@@ -7,7 +7,7 @@
 #   scripts/bench-serve.sh MODEL [THREADS] [MAX_TOKENS]
 set -euo pipefail
 model="$1"; threads="${2:-2}"; max_tokens="${3:-64}"
-bin="$(dirname "$0")/../build/bin/hy2bit"
+bin="${HY2BIT:-$(dirname "$0")/../build/bin/hy2bit}"
 port=$((20000 + RANDOM % 20000))
 "$bin" serve -m "$model" -t "$threads" --parallel 4 -c 1024 --port "$port" > /tmp/hy2bit-bench-serve.log 2>&1 &
 server=$!
