@@ -7,16 +7,13 @@
 #include <cstdint>
 #include <span>
 
+#include "formats/float_types.h"
 #include "formats/type_id.h"
 
 namespace hy2bit::formats {
 
-// IEEE half <-> float (round to nearest even, inf/nan kept) and bfloat16
-// <-> float (round to nearest even, as ggml does; nan stays nan).
-float f16_to_f32(uint16_t h);
-uint16_t f32_to_f16(float f);
-float bf16_to_f32(uint16_t h);
-uint16_t f32_to_bf16(float f);
+// f16_to_f32, f32_to_f16, bf16_to_f32 and f32_to_bf16 (one value each) come
+// from float_types.h, included here because most code converts through this file.
 
 // Decodes n elements (a whole number of blocks of `type`) from src to dst.
 // src must hold bytes_for_elems(type, n) bytes.

@@ -11,7 +11,7 @@
 
 namespace hy2bit::formats {
 
-// One value. Also declared in convert.h, which is the entry point most code uses.
+// One value (convert.h, the entry point most code uses, includes this file).
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 float bf16_to_f32(uint16_t h);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "kernels/kernel_table.h"
 
@@ -122,15 +123,21 @@ Result<PreparedWeights> PreparedWeights::prepare(const KernelTable& kernels,
 
 void matmul(const PreparedWeights& w, const float* x, int64_t n_tokens, float* y,
             runtime::ThreadPool& pool, MatmulScratch& scratch) {
-  if (n_tokens <= 0) return;
-  const WeightView& view = w.view();
-  const TypeKernels& k = *kernels_for_type(w.kernels(), view.type.id);
+  const MatmulOutput out[] = {{&w, y}};
+  matmul_shared_input(out, x, n_tokens, pool, scratch);
+}
+
+void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens,
+                         runtime::ThreadPool& pool, MatmulScratch& scratch) {
+  if (n_tokens <= 0 || outputs.empty()) return;
+  const WeightView& first = outputs.front().weights->view();
+  const TypeKernels& k = *kernels_for_type(outputs.front().weights->kernels(), first.type.id);
   const int n_threads = pool.size();
 
-  // 1. Activations: quantized once per call, split over threads by tokens.
+  // 1. Activations: quantized once per call (for every output), split over threads by tokens.
   ActsQ8 acts;
   if (k.quantize != nullptr) {
-    acts = layout_acts(scratch, n_tokens, view.n_cols, k.act_block,
+    acts = layout_acts(scratch, n_tokens, first.n_cols, k.act_block,
                        n_tokens > 1 ? k.act_tile_tokens : 0);
     if (n_threads > 1 && n_tokens >= kMinTokensPerQuantizeThread * n_threads) {
       pool.run([&](int part, int n_parts) {
@@ -143,31 +150,47 @@ void matmul(const PreparedWeights& w, const float* x, int64_t n_tokens, float* y
     }
   }
 
-  // 2. Output rows in chunks of whole tiles, taken by whichever thread is
-  // free: a thread the OS parks late then does less instead of holding up the
-  // rest. ~kChunksPerThread chunks per thread keep each chunk's weights one
-  // long stream for the prefetchers.
-  GemmArgs args;
-  args.w = &w;
-  args.x = x;
-  args.acts = k.quantize != nullptr ? &acts : nullptr;
-  args.n_tokens = n_tokens;
-  args.y = y;
-  args.ldy = view.n_rows;
-  const int64_t work = view.n_rows * view.n_cols * n_tokens;
+  // 2. Output rows of all outputs in chunks of whole tiles, taken by whichever
+  // thread is free: a thread the OS parks late then does less instead of
+  // holding up the rest. ~kChunksPerThread chunks per thread keep each
+  // chunk's weights one long stream for the prefetchers.
+  std::vector<GemmArgs> args(outputs.size());
+  int64_t work = 0, total_tiles = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const WeightView& view = outputs[i].weights->view();
+    args[i].w = outputs[i].weights;
+    args[i].x = x;
+    args[i].acts = k.quantize != nullptr ? &acts : nullptr;
+    args[i].n_tokens = n_tokens;
+    args[i].y = outputs[i].y;
+    args[i].ldy = view.n_rows;
+    work += view.n_rows * view.n_cols * n_tokens;
+    total_tiles += (view.n_rows + k.row_tile - 1) / k.row_tile;
+  }
   if (n_threads == 1 || work < kMinParallelWork) {
-    k.gemm(args, 0, view.n_rows);
+    for (const GemmArgs& a : args) k.gemm(a, 0, a.w->view().n_rows);
     return;
   }
-  const int64_t n_tiles = (view.n_rows + k.row_tile - 1) / k.row_tile;
-  const int64_t n_chunks = std::min<int64_t>(n_tiles, int64_t{kChunksPerThread} * n_threads);
-  std::atomic<int64_t> next_chunk{0};
-  pool.run([&](int, int) {
-    for (int64_t c = next_chunk.fetch_add(1); c < n_chunks; c = next_chunk.fetch_add(1)) {
-      const auto [begin, end] = runtime::split_range(view.n_rows, static_cast<int>(c),
-                                                     static_cast<int>(n_chunks), k.row_tile);
-      if (begin < end) k.gemm(args, begin, end);
+  // Each output gets chunks in proportion to its tiles (at least one).
+  struct Chunk {
+    size_t output;
+    int64_t begin, end;  // rows
+  };
+  std::vector<Chunk> chunks;
+  const int64_t target_chunks = int64_t{kChunksPerThread} * n_threads;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int64_t n_rows = args[i].w->view().n_rows;
+    const int64_t n_tiles = (n_rows + k.row_tile - 1) / k.row_tile;
+    const int64_t n_parts = std::clamp<int64_t>(target_chunks * n_tiles / total_tiles, 1, n_tiles);
+    for (int64_t c = 0; c < n_parts; ++c) {
+      const auto [begin, end] = runtime::split_range(n_rows, static_cast<int>(c), static_cast<int>(n_parts), k.row_tile);
+      if (begin < end) chunks.push_back({i, begin, end});
     }
+  }
+  std::atomic<size_t> next_chunk{0};
+  pool.run([&](int, int) {
+    for (size_t c = next_chunk.fetch_add(1); c < chunks.size(); c = next_chunk.fetch_add(1))
+      k.gemm(args[chunks[c].output], chunks[c].begin, chunks[c].end);
   });
 }
 

@@ -97,4 +97,16 @@ class MatmulScratch {
 void matmul(const PreparedWeights& w, const float* x, int64_t n_tokens, float* y,
             runtime::ThreadPool& pool, MatmulScratch& scratch);
 
+// One weight matrix and where its output goes.
+struct MatmulOutput {
+  const PreparedWeights* weights;
+  float* y;  // (n_tokens x weights->view().n_rows)
+};
+
+// Several matmuls of the same input (q, k and v; gate and up): the
+// activations are quantized once and all outputs' rows share one pass over
+// the pool. Every weight must have the same type and n_cols.
+void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens,
+                         runtime::ThreadPool& pool, MatmulScratch& scratch);
+
 }  // namespace hy2bit::kernels

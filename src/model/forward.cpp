@@ -4,6 +4,7 @@
 // final norm and logits. Matmuls go through kernels::matmul on the active path.
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 #include "formats/convert.h"
 #include "model/ops.h"
@@ -17,6 +18,18 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t n_tokens, int64_
   if (bias.empty()) return;
   for (int64_t t = 0; t < n_tokens; ++t)
     for (int64_t i = 0; i < n; ++i) y[t * n + i] += bias[i];
+}
+
+// Matmuls sharing one input: one quantization and one pass over the pool when
+// the weights have the same type (always, for files quantize writes), else one by one.
+void matmul_same_input(std::initializer_list<kernels::MatmulOutput> outputs, const float* x, int64_t n,
+                       runtime::ThreadPool& pool, kernels::MatmulScratch& scratch) {
+  const kernels::WeightView& first = outputs.begin()->weights->view();
+  bool same = true;
+  for (const kernels::MatmulOutput& o : outputs)
+    same = same && o.weights->view().type.id == first.type.id && o.weights->view().n_cols == first.n_cols;
+  if (same) return kernels::matmul_shared_input(std::span(outputs.begin(), outputs.size()), x, n, pool, scratch);
+  for (const kernels::MatmulOutput& o : outputs) kernels::matmul(*o.weights, x, n, o.y, pool, scratch);
 }
 
 void add_in_place(float* x, const float* y, int64_t n) {
@@ -84,9 +97,8 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
       rmsnorm(&act.xb[t * n_embd], &act.x[t * n_embd], l.attn_norm.data(), n_embd, c.rms_norm_eps);
 
     // Q, K, V projections (plus biases, if the file has them).
-    kernels::matmul(l.attn_q, act.xb.data(), n, act.q.data(), pool, act.scratch);
-    kernels::matmul(l.attn_k, act.xb.data(), n, act.k.data(), pool, act.scratch);
-    kernels::matmul(l.attn_v, act.xb.data(), n, act.v.data(), pool, act.scratch);
+    matmul_same_input({{&l.attn_q, act.q.data()}, {&l.attn_k, act.k.data()}, {&l.attn_v, act.v.data()}},
+                      act.xb.data(), n, pool, act.scratch);
     add_bias(act.q.data(), l.attn_q_bias, n, q_dim);
     add_bias(act.k.data(), l.attn_k_bias, n, kv_dim);
     add_bias(act.v.data(), l.attn_v_bias, n, kv_dim);
@@ -122,8 +134,8 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     // FFN norm, SwiGLU feed-forward, residual.
     for (int64_t t = 0; t < n; ++t)
       rmsnorm(&act.xb[t * n_embd], &act.x[t * n_embd], l.ffn_norm.data(), n_embd, c.rms_norm_eps);
-    kernels::matmul(l.ffn_gate, act.xb.data(), n, act.gate.data(), pool, act.scratch);
-    kernels::matmul(l.ffn_up, act.xb.data(), n, act.up.data(), pool, act.scratch);
+    matmul_same_input({{&l.ffn_gate, act.gate.data()}, {&l.ffn_up, act.up.data()}}, act.xb.data(), n, pool,
+                      act.scratch);
     swiglu(act.gate.data(), act.up.data(), n * n_ff);
     kernels::matmul(l.ffn_down, act.gate.data(), n, act.xb2.data(), pool, act.scratch);
     add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
