@@ -79,6 +79,15 @@ struct Generation::State {
   Clock::time_point gen_start;
   GenerateResult result;
 
+  // The reply is over: releases the text the UTF-8 and stop-string buffers
+  // still hold (unless that text completes a stop string) and adds it to the result.
+  std::string release_held_text() {
+    std::string tail = stops->push(utf8.flush());
+    if (!stops->stopped()) tail += stops->flush();
+    result.text += tail;
+    return tail;
+  }
+
   void finish(FinishReason reason) {
     finished = true;
     result.finish = reason;
@@ -126,10 +135,7 @@ std::string Generation::sample() {
   if (s.finished || s.pending >= 0) return {};
   const int32_t token = s.sampler->sample(s.logits);
   if (is_end_of_generation(s.session->model(), token)) {
-    // The reply is over: release what the UTF-8 and stop buffers held.
-    std::string tail = s.stops->push(s.utf8.flush());
-    if (!s.stops->stopped()) tail += s.stops->flush();
-    s.result.text += tail;
+    std::string tail = s.release_held_text();
     s.finish(FinishReason::kStop);
     return tail;
   }
@@ -145,10 +151,7 @@ std::string Generation::sample() {
       s.options.max_tokens >= 0 && static_cast<int32_t>(s.result.tokens.size()) >= s.options.max_tokens;
   const bool out_of_context = s.session->n_past() >= s.session->n_ctx();  // no room to feed it
   if (out_of_tokens || out_of_context) {
-    std::string tail = s.stops->push(s.utf8.flush());
-    if (!s.stops->stopped()) tail += s.stops->flush();
-    s.result.text += tail;
-    text += tail;
+    text += s.release_held_text();
     s.finish(s.stops->stopped() ? FinishReason::kStop : FinishReason::kLength);
     return text;
   }
