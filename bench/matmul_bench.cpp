@@ -4,9 +4,15 @@
 // totalling > 256 MB so caches cannot flatter it; every case is validated
 // against the scalar path before timing. Counters: weight GB/s (bytes the
 // kernel reads), integer GOPS (2 * rows * cols * tokens per second).
+// BM_ReadBandwidth is the machine's read bandwidth (runtime/bandwidth.h, the
+// same probe `hy2bit bench --roofline` uses); BM_DecodeRoofline times a
+// decode pass over the copies and a bandwidth pass back to back in every
+// iteration, so the fraction it reports is not skewed by this shared VM's
+// bandwidth drifting between benchmarks.
 // Run: build/bin/bench_matmul_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -17,6 +23,8 @@
 #include "kernels/dispatch.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
+#include "kernels/weight_arena.h"
+#include "runtime/bandwidth.h"
 #include "runtime/thread_pool.h"
 
 namespace {
@@ -84,10 +92,12 @@ std::vector<uint8_t> random_weights(const Shape& s) {
   return data;
 }
 
-// One shape's weights: the file bytes and enough prepared copies to stream.
+// One shape's weights: the file bytes and enough prepared copies to stream,
+// one after another in an arena as a model's weights are.
 struct Prepared {
   const Shape* shape = nullptr;
   std::vector<uint8_t> bytes;
+  std::unique_ptr<WeightArena> arena;
   std::vector<PreparedWeights> copies;
 };
 
@@ -100,10 +110,13 @@ Prepared& prepared_for(const Shape& shape, const KernelTable& table) {
   p->bytes = random_weights(shape);
   WeightView view{*hy2bit::formats::type_info(shape.type), shape.n_cols, shape.n_rows, p->bytes};
   hy2bit::Result<PreparedWeights> w = PreparedWeights::prepare(table, view);
-  if (!w.ok()) return *p;
-  const size_t one = std::max(w->repacked_bytes(), p->bytes.size());
-  const size_t n_copies = std::max<size_t>(1, (kDecodeStreamBytes + one - 1) / one);
-  for (size_t i = 0; i < n_copies; ++i) p->copies.push_back(*w);
+  if (w.ok()) {
+    const size_t one = std::max(w->repacked_bytes(), p->bytes.size());
+    const size_t n_copies = std::max<size_t>(1, (kDecodeStreamBytes + one - 1) / one);
+    p->arena = std::make_unique<WeightArena>(n_copies * (one + 64));
+    for (size_t i = 0; i < n_copies; ++i)
+      p->copies.push_back(PreparedWeights::prepare(table, view, p->arena.get()).value());
+  }
   cached = std::move(p);
   return *cached;
 }
@@ -177,6 +190,136 @@ void matmul_args(benchmark::internal::Benchmark* b) {
       for (int64_t threads : {1, 2}) b->Args({s, tokens, threads});
 }
 BENCHMARK(BM_Matmul)->Apply(matmul_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+constexpr size_t kProbeBytes = size_t{1} << 30;
+
+void BM_ReadBandwidth(benchmark::State& state) {
+  hy2bit::runtime::ThreadPool pool(static_cast<int>(state.range(0)));
+  hy2bit::runtime::ReadBandwidthProbe probe(pool, kProbeBytes);
+  for (auto _ : state) probe.pass(pool);
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(probe.bytes()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReadBandwidth)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+double seconds_of(const auto& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Times decode_pass (one token through stream_bytes of weights), then one
+// pass of the bandwidth probe with the same threads, per iteration; reports
+// both rates and their ratio.
+void roofline_loop(benchmark::State& state, hy2bit::runtime::ThreadPool& pool,
+                   double stream_bytes, const auto& decode_pass) {
+  hy2bit::runtime::ReadBandwidthProbe probe(pool, kProbeBytes);
+  double kernel_seconds = 0, probe_seconds = 0;
+  for (auto _ : state) {
+    const double k = seconds_of(decode_pass);
+    probe_seconds += seconds_of([&] { probe.pass(pool); });
+    kernel_seconds += k;
+    state.SetIterationTime(k);
+    benchmark::ClobberMemory();
+  }
+  const double kernel_gbps = stream_bytes * state.iterations() / kernel_seconds / 1e9;
+  const double read_gbps =
+      static_cast<double>(probe.bytes()) * state.iterations() / probe_seconds / 1e9;
+  state.counters["weight_GB/s"] = kernel_gbps;
+  state.counters["read_GB/s"] = read_gbps;
+  state.counters["fraction"] = kernel_gbps / read_gbps;
+}
+
+// One token through every copy of a shape's weights.
+void BM_DecodeRoofline(benchmark::State& state) {
+  const Shape& shape = kShapes[state.range(0)];
+  hy2bit::Result<const KernelTable*> table = active_kernels();
+  if (!table.ok()) return state.SkipWithError(table.error().message.c_str());
+  Prepared& p = prepared_for(shape, **table);
+  if (p.copies.empty()) return state.SkipWithError("prepare failed");
+  const std::string problem = validate(shape, p.bytes, **table, 1);
+  if (!problem.empty()) return state.SkipWithError(problem.c_str());
+  hy2bit::runtime::ThreadPool pool(static_cast<int>(state.range(1)));
+  MatmulScratch scratch;
+  std::vector<float> x(shape.n_cols, 0.5f), y(shape.n_rows);
+  const double stream_bytes =
+      static_cast<double>(std::max(p.copies[0].repacked_bytes(), p.bytes.size())) *
+      static_cast<double>(p.copies.size());
+  roofline_loop(state, pool, stream_bytes, [&] {
+    for (const PreparedWeights& w : p.copies) matmul(w, x.data(), 1, y.data(), pool, scratch);
+  });
+  state.SetLabel(std::string(shape.name) + " " + std::string(isa_name(**table)));
+}
+BENCHMARK(BM_DecodeRoofline)
+    ->ArgNames({"shape", "threads"})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->MinTime(1.0);
+
+// The q2_0c matmuls of the whole HY-1.8B decode, in the model's order and
+// calls: 32 layers of q/k/v (one shared-input call), o, gate/up (shared),
+// down, all in one arena as the model lays them out (374 MiB).
+void BM_LayerStackRoofline(benchmark::State& state) {
+  constexpr int kLayers = 32;
+  hy2bit::Result<const KernelTable*> table = active_kernels();
+  if (!table.ok()) return state.SkipWithError(table.error().message.c_str());
+  const Shape& q = kShapes[0];
+  const Shape& kv = kShapes[1];
+  const Shape& up = kShapes[2];
+  const Shape& down = kShapes[3];
+  struct Matrix {
+    const Shape* shape;
+    std::vector<uint8_t> bytes;
+  };
+  static const Matrix matrices[] = {{&q, random_weights(q)},
+                                    {&kv, random_weights(kv)},
+                                    {&up, random_weights(up)},
+                                    {&down, random_weights(down)}};
+  const auto prepare = [&](const Matrix& m, WeightArena& arena) {
+    WeightView view{*hy2bit::formats::type_info(m.shape->type), m.shape->n_cols, m.shape->n_rows,
+                    m.bytes};
+    return PreparedWeights::prepare(**table, view, &arena).value();
+  };
+  struct Layer {
+    PreparedWeights q, k, v, o, gate, up, down;
+  };
+  WeightArena arena(size_t{400} << 20);
+  std::vector<Layer> layers;
+  double stream_bytes = 0;
+  for (int l = 0; l < kLayers; ++l) {
+    Layer layer{prepare(matrices[0], arena), prepare(matrices[1], arena),
+                prepare(matrices[1], arena), prepare(matrices[0], arena),
+                prepare(matrices[2], arena), prepare(matrices[2], arena),
+                prepare(matrices[3], arena)};
+    for (const PreparedWeights* w :
+         {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
+      stream_bytes += static_cast<double>(w->repacked_bytes());
+    layers.push_back(std::move(layer));
+  }
+  hy2bit::runtime::ThreadPool pool(static_cast<int>(state.range(0)));
+  MatmulScratch scratch;
+  std::vector<float> x(up.n_rows, 0.5f), y_q(q.n_rows), y_k(kv.n_rows), y_v(kv.n_rows),
+      y_gate(up.n_rows), y_up(up.n_rows), y_down(down.n_rows);
+  roofline_loop(state, pool, stream_bytes, [&] {
+    for (const Layer& l : layers) {
+      const MatmulOutput qkv[] = {{&l.q, y_q.data()}, {&l.k, y_k.data()}, {&l.v, y_v.data()}};
+      matmul_shared_input(qkv, x.data(), 1, pool, scratch);
+      matmul(l.o, x.data(), 1, y_down.data(), pool, scratch);
+      const MatmulOutput gate_up[] = {{&l.gate, y_gate.data()}, {&l.up, y_up.data()}};
+      matmul_shared_input(gate_up, x.data(), 1, pool, scratch);
+      matmul(l.down, x.data(), 1, y_down.data(), pool, scratch);
+    }
+  });
+  state.SetLabel("q2_0c_32_layers " + std::string(isa_name(**table)));
+}
+BENCHMARK(BM_LayerStackRoofline)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->MinTime(2.0);
 
 }  // namespace
 

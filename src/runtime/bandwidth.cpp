@@ -3,6 +3,7 @@
 // not the adds, set the pace.
 #include "runtime/bandwidth.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,11 +11,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <memory>
+#include <cstdlib>
+#include <new>
 #include <vector>
 
 namespace hy2bit::runtime {
 namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
 
 uint64_t sum_words(const uint64_t* data, size_t n) {
   uint64_t acc[8] = {};
@@ -29,29 +33,40 @@ uint64_t sum_words(const uint64_t* data, size_t n) {
 
 }  // namespace
 
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
-  const size_t n_words = bytes / sizeof(uint64_t);
-  std::unique_ptr<uint64_t[]> buffer(new uint64_t[n_words]);
-  // Each thread touches its own share first, so pages land near it.
+ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes)
+    : n_words_(std::max<size_t>(bytes / sizeof(uint64_t), 512)),
+      sinks_(static_cast<size_t>(pool.size()), 0) {
+  const size_t n_bytes = (n_words_ * sizeof(uint64_t) + kHugePage - 1) / kHugePage * kHugePage;
+  words_ = static_cast<uint64_t*>(std::aligned_alloc(kHugePage, n_bytes));
+  if (words_ == nullptr) throw std::bad_alloc();
+  madvise(words_, n_bytes, MADV_HUGEPAGE);  // advice only
   pool.run([&](int thread, int n_threads) {
-    const auto [begin, end] = split_range(static_cast<int64_t>(n_words), thread, n_threads, 512);
-    for (int64_t i = begin; i < end; ++i) buffer[i] = static_cast<uint64_t>(i);
+    const auto [begin, end] = split_range(static_cast<int64_t>(n_words_), thread, n_threads, 512);
+    for (int64_t i = begin; i < end; ++i) words_[i] = static_cast<uint64_t>(i);
   });
-  std::vector<uint64_t> sinks(static_cast<size_t>(pool.size()));
+}
+
+ReadBandwidthProbe::~ReadBandwidthProbe() { std::free(words_); }
+
+void ReadBandwidthProbe::pass(ThreadPool& pool) {
+  pool.run([&](int thread, int n_threads) {
+    const auto [begin, end] = split_range(static_cast<int64_t>(n_words_), thread, n_threads, 512);
+    sinks_[thread] += sum_words(words_ + begin, static_cast<size_t>(end - begin));
+  });
+  volatile uint64_t keep = 0;
+  for (uint64_t s : sinks_) keep = keep + s;
+  (void)keep;
+}
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
+  ReadBandwidthProbe probe(pool, bytes);
   double best = 0.0;
   for (int r = 0; r < repeats; ++r) {
     const auto start = std::chrono::steady_clock::now();
-    pool.run([&](int thread, int n_threads) {
-      const auto [begin, end] = split_range(static_cast<int64_t>(n_words), thread, n_threads, 512);
-      sinks[thread] += sum_words(buffer.get() + begin, static_cast<size_t>(end - begin));
-    });
+    probe.pass(pool);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, static_cast<double>(n_words * sizeof(uint64_t)) / seconds / 1e9);
+    best = std::max(best, static_cast<double>(probe.bytes()) / seconds / 1e9);
   }
-  // Use the sums so the reads cannot be optimised away.
-  volatile uint64_t keep = 0;
-  for (uint64_t s : sinks) keep = keep + s;
-  (void)keep;
   return best;
 }
 
