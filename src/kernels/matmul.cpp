@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.h"
+#include "kernels/weight_arena.h"
 
 namespace hy2bit::kernels {
 namespace {
@@ -21,8 +22,10 @@ size_t round_up_64(size_t n) { return (n + 63) / 64 * 64; }
 
 // Multiply-adds below which splitting over threads costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t{1} << 16;
-// Row chunks per thread (see matmul()).
+// Row chunks per thread when compute-bound (see matmul_shared_input()).
 constexpr int kChunksPerThread = 8;
+// Tokens from which a matmul is compute-bound rather than bandwidth-bound.
+constexpr int64_t kMinComputeBoundTokens = 8;
 // Tokens per thread below which activation quantization stays on the caller.
 constexpr int64_t kMinTokensPerQuantizeThread = 4;
 
@@ -84,7 +87,8 @@ uint8_t* MatmulScratch::reserve(size_t n_bytes) {
 }
 
 Result<PreparedWeights> PreparedWeights::prepare(const KernelTable& kernels,
-                                                 const WeightView& view) {
+                                                 const WeightView& view, WeightArena* arena,
+                                                 WeightArena::Placement placement) {
   const std::optional<formats::TypeInfo> info = formats::type_info(view.type.id);
   if (!info || info->block_bytes != view.type.block_bytes ||
       info->block_elems != view.type.block_elems)
@@ -115,8 +119,14 @@ Result<PreparedWeights> PreparedWeights::prepare(const KernelTable& kernels,
   w.view_.data = view.data.first(static_cast<size_t>(total));
   w.kernels_ = &kernels;
   if (k->repack != nullptr) {
-    w.repacked_.resize(k->repacked_bytes(view.n_rows, view.n_cols));
-    k->repack(w.view_, std::span<uint8_t>(w.repacked_.data(), w.repacked_.size()));
+    const size_t n_bytes = k->repacked_bytes(view.n_rows, view.n_cols);
+    std::span<uint8_t> out = arena != nullptr ? arena->allocate(n_bytes, placement) : std::span<uint8_t>();
+    if (out.empty()) {
+      w.owned_.resize(n_bytes);
+      out = std::span<uint8_t>(w.owned_.data(), w.owned_.size());
+    }
+    k->repack(w.view_, out);
+    w.repacked_ = out;
   }
   return w;
 }
@@ -150,12 +160,11 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
     }
   }
 
-  // 2. Output rows of all outputs in chunks of whole tiles, taken by whichever
-  // thread is free: a thread the OS parks late then does less instead of
-  // holding up the rest. ~kChunksPerThread chunks per thread keep each
-  // chunk's weights one long stream for the prefetchers.
+  // 2. The row tiles of all outputs, numbered one after another, split into
+  // contiguous chunks taken by whichever thread is free.
   std::vector<GemmArgs> args(outputs.size());
-  int64_t work = 0, total_tiles = 0;
+  std::vector<int64_t> first_tile(outputs.size() + 1, 0);  // output i owns [first_tile[i], [i+1])
+  int64_t work = 0;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const WeightView& view = outputs[i].weights->view();
     args[i].w = outputs[i].weights;
@@ -165,32 +174,36 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
     args[i].y = outputs[i].y;
     args[i].ldy = view.n_rows;
     work += view.n_rows * view.n_cols * n_tokens;
-    total_tiles += (view.n_rows + k.row_tile - 1) / k.row_tile;
+    first_tile[i + 1] = first_tile[i] + (view.n_rows + k.row_tile - 1) / k.row_tile;
   }
   if (n_threads == 1 || work < kMinParallelWork) {
     for (const GemmArgs& a : args) k.gemm(a, 0, a.w->view().n_rows);
     return;
   }
-  // Each output gets chunks in proportion to its tiles (at least one).
-  struct Chunk {
-    size_t output;
-    int64_t begin, end;  // rows
-  };
-  std::vector<Chunk> chunks;
-  const int64_t target_chunks = int64_t{kChunksPerThread} * n_threads;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const int64_t n_rows = args[i].w->view().n_rows;
-    const int64_t n_tiles = (n_rows + k.row_tile - 1) / k.row_tile;
-    const int64_t n_parts = std::clamp<int64_t>(target_chunks * n_tiles / total_tiles, 1, n_tiles);
-    for (int64_t c = 0; c < n_parts; ++c) {
-      const auto [begin, end] = runtime::split_range(n_rows, static_cast<int>(c), static_cast<int>(n_parts), k.row_tile);
-      if (begin < end) chunks.push_back({i, begin, end});
+  // Runs tiles [begin, end) of the numbering: one gemm call per output touched.
+  const auto run_tiles = [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const int64_t lo = std::max(begin, first_tile[i]), hi = std::min(end, first_tile[i + 1]);
+      if (lo >= hi) continue;
+      const int64_t n_rows = args[i].w->view().n_rows;
+      k.gemm(args[i], (lo - first_tile[i]) * k.row_tile,
+             std::min(n_rows, (hi - first_tile[i]) * k.row_tile));
     }
-  }
-  std::atomic<size_t> next_chunk{0};
+  };
+  // Few tokens: the weights' bandwidth is the limit, and every new stream a
+  // thread starts costs the prefetchers their ramp: one long range per
+  // thread. Many tokens: compute-bound, so smaller chunks let a thread the
+  // OS parks late do less instead of holding up the rest.
+  const int64_t total_tiles = first_tile.back();
+  const int chunks_per_thread = n_tokens < kMinComputeBoundTokens ? 1 : kChunksPerThread;
+  const int n_chunks =
+      static_cast<int>(std::min<int64_t>(total_tiles, int64_t{chunks_per_thread} * n_threads));
+  std::atomic<int> next_chunk{0};
   pool.run([&](int, int) {
-    for (size_t c = next_chunk.fetch_add(1); c < chunks.size(); c = next_chunk.fetch_add(1))
-      k.gemm(args[chunks[c].output], chunks[c].begin, chunks[c].end);
+    for (int c = next_chunk.fetch_add(1); c < n_chunks; c = next_chunk.fetch_add(1)) {
+      const auto [begin, end] = runtime::split_range(total_tiles, c, n_chunks);
+      run_tiles(begin, end);
+    }
   });
 }
 

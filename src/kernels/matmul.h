@@ -15,6 +15,7 @@
 
 #include "formats/type_id.h"
 #include "hy2bit/result.h"
+#include "kernels/weight_arena.h"
 #include "runtime/thread_pool.h"
 
 namespace hy2bit::kernels {
@@ -63,11 +64,22 @@ using AlignedBytes = std::vector<uint8_t, CacheAlignedAllocator<uint8_t>>;
 
 // A weight matrix made ready for one ISA path: used straight from the file
 // where the kernel can, repacked into the kernel's layout where it pays.
+// Move-only: the repacked bytes are its own or a piece of an arena that
+// must outlive it.
 class PreparedWeights {
  public:
   // Checks the shape against the type (whole blocks per row, enough bytes)
-  // and repacks if the path wants to. Errors name the problem.
-  static Result<PreparedWeights> prepare(const KernelTable& kernels, const WeightView& view);
+  // and repacks if the path wants to, into `arena` (at `placement`) when one
+  // is given and has room. Errors name the problem.
+  static Result<PreparedWeights> prepare(
+      const KernelTable& kernels, const WeightView& view, WeightArena* arena = nullptr,
+      WeightArena::Placement placement = WeightArena::Placement::kInOrder);
+
+  PreparedWeights() = default;
+  PreparedWeights(PreparedWeights&&) = default;
+  PreparedWeights& operator=(PreparedWeights&&) = default;
+  PreparedWeights(const PreparedWeights&) = delete;
+  PreparedWeights& operator=(const PreparedWeights&) = delete;
 
   const WeightView& view() const { return view_; }
   const KernelTable& kernels() const { return *kernels_; }
@@ -78,7 +90,8 @@ class PreparedWeights {
  private:
   WeightView view_;
   const KernelTable* kernels_ = nullptr;
-  AlignedBytes repacked_;  // 64-byte aligned, layout per packed_layouts.h
+  AlignedBytes owned_;                 // the repacked bytes when no arena holds them
+  std::span<const uint8_t> repacked_;  // 64-byte aligned, layout per packed_layouts.h
 };
 
 // Reusable scratch for quantized activations; grows once, then is reused.

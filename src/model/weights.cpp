@@ -19,8 +19,9 @@ std::string shape_text(std::span<const int64_t> ne) {
 // Looks tensors up, checks shapes and remembers which were used.
 class Binder {
  public:
-  Binder(const gguf::File& file, const kernels::KernelTable& kernels, const RepackedFn& on_repacked)
-      : file_(file), kernels_(kernels), on_repacked_(on_repacked) {}
+  Binder(const gguf::File& file, const kernels::KernelTable& kernels, kernels::WeightArena& arena,
+         const RepackedFn& on_repacked)
+      : file_(file), kernels_(kernels), arena_(arena), on_repacked_(on_repacked) {}
 
   // The tensor `name` with exactly the shape `ne`; nullptr + no error when
   // optional and absent.
@@ -57,9 +58,12 @@ class Binder {
     return prepare(**t);
   }
 
-  Result<kernels::PreparedWeights> prepare(const gguf::TensorInfo& t) {
+  Result<kernels::PreparedWeights> prepare(
+      const gguf::TensorInfo& t,
+      kernels::WeightArena::Placement placement = kernels::WeightArena::Placement::kInOrder) {
     kernels::WeightView view{t.type, t.ne[0], t.ne[1], t.data};
-    Result<kernels::PreparedWeights> prepared = kernels::PreparedWeights::prepare(kernels_, view);
+    Result<kernels::PreparedWeights> prepared =
+        kernels::PreparedWeights::prepare(kernels_, view, &arena_, placement);
     if (!prepared) return make_error("tensor '", t.name, "': ", prepared.error().message);
     file_bytes_ += t.n_bytes;
     repacked_bytes_ += prepared->repacked_bytes();
@@ -82,6 +86,7 @@ class Binder {
  private:
   const gguf::File& file_;
   const kernels::KernelTable& kernels_;
+  kernels::WeightArena& arena_;
   const RepackedFn& on_repacked_;
   std::set<std::string_view> used_;
   uint64_t file_bytes_ = 0;
@@ -95,6 +100,18 @@ class Binder {
     if (!hy2bit_assign_result_) return hy2bit_assign_result_.error(); \
     (out) = std::move(hy2bit_assign_result_).value(); \
   } while (0)
+
+// An upper bound on the repacked bytes of every matrix in the file (a
+// repacked copy is its file bytes plus the padding of one row tile and of
+// the block heads). Only address space: pages cost memory once written.
+size_t repacked_capacity(const gguf::File& file) {
+  constexpr uint64_t kMaxPaddedRows = 64, kHeadPadding = 4096;
+  uint64_t total = 0;
+  for (const gguf::TensorInfo& t : file.tensors())
+    if (t.n_dims == 2 && t.ne[1] > 0)
+      total += t.n_bytes + kMaxPaddedRows * (t.n_bytes / static_cast<uint64_t>(t.ne[1])) + kHeadPadding;
+  return static_cast<size_t>(total);
+}
 
 Result<LayerWeights> bind_layer(Binder& b, const ModelConfig& c, int64_t il) {
   const std::string p = "blk." + std::to_string(il) + ".";
@@ -121,8 +138,9 @@ Result<LayerWeights> bind_layer(Binder& b, const ModelConfig& c, int64_t il) {
 
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
                                   const kernels::KernelTable& kernels, const RepackedFn& on_repacked) {
-  Binder b(file, kernels, on_repacked);
   ModelWeights w;
+  w.arena = std::make_unique<kernels::WeightArena>(repacked_capacity(file));
+  Binder b(file, kernels, *w.arena, on_repacked);
   const int64_t n_vocab = config.n_vocab;
   if (n_vocab <= 0) return make_error("the model has no tokenizer.ggml.tokens array, so its vocabulary size is unknown");
 
@@ -134,7 +152,11 @@ Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& con
   Result<const gguf::TensorInfo*> output = b.find("output.weight", {config.n_embd, n_vocab}, false);
   if (!output) return output.error();
   w.output_tied = (*output == nullptr);
-  HY2BIT_ASSIGN(w.output, b.prepare(w.output_tied ? w.token_embd : **output));
+  // Repacked first (the largest matrix: its file pages are released before
+  // the layers' are touched, which keeps peak RSS at one copy), placed last
+  // in the arena, where the forward pass reads it.
+  HY2BIT_ASSIGN(w.output, b.prepare(w.output_tied ? w.token_embd : **output,
+                                    kernels::WeightArena::Placement::kAtEnd));
   w.layers.reserve(static_cast<size_t>(config.n_layer));
   for (int64_t il = 0; il < config.n_layer; ++il) {
     Result<LayerWeights> layer = bind_layer(b, config, il);

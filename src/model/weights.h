@@ -11,6 +11,7 @@
 #include "gguf/gguf.h"
 #include "hy2bit/result.h"
 #include "kernels/matmul.h"
+#include "kernels/weight_arena.h"
 #include "model/config.h"
 
 namespace hy2bit::model {
@@ -35,6 +36,8 @@ struct LayerWeights {
 };
 
 struct ModelWeights {
+  // Holds the repacked matrices below, in the order the forward pass reads them.
+  std::unique_ptr<kernels::WeightArena> arena;
   gguf::TensorInfo token_embd;              // {n_embd, n_vocab}: rows looked up per token
   std::vector<float> output_norm;           // {n_embd} final RMSNorm weight
   kernels::PreparedWeights output;          // {n_embd, n_vocab}: output.weight, or token_embd when tied

@@ -4,8 +4,9 @@
 // of 0/2/4/6 gives four u8 code vectors; each meets one broadcast activation
 // dword in vpdpbusd, so lane r sums row r. Per 256-block of activations:
 // isum = 2 * dot - 3 * sum(q), acc = fma(d * d_act, isum, acc), as scalar.
-// Decode (1 token) spreads the k loop over 4 accumulators; prefill makes each
-// code vector serve kTileTokens tokens read from the token-interleaved
+// Decode (1 token) reads 4 tiles at once and masks the fields in place (see
+// tiles_one_token) with a software prefetch ahead; prefill makes each code
+// vector serve kTileTokens tokens read from the token-interleaved
 // activations, so it is bound by vpdpbusd throughput, not by memory.
 #include "kernels/x86_avx512/tile_loop.h"
 
@@ -16,46 +17,65 @@ namespace {
 // ActsQ8::qs_tiled. 16 integer accumulators + 4 code vectors fit the 32 zmm
 // registers; the f32 sums (touched once per 256 k) stay in L1.
 constexpr int kTileTokens = 16;
+// Tiles one decode pass reads together (see tiles_one_token).
+constexpr int kDecodeTiles = 4;
+// How far ahead of each tile's codes decode prefetches: the start of every
+// call and of every tile group would otherwise wait for the hardware
+// prefetchers to ramp up again (measured: 2 KiB ahead lifted attn_q from
+// 72% to 91% of the read bandwidth on one thread).
+constexpr int kPrefetchBytes = 2048;
 
-// Decode: one token against one tile of 16 rows, the k loop spread over 4
-// accumulators so vpdpbusd latency stays hidden. Reads row-major acts.qs.
-void tile_one_token(const Q2_0CTiles& w, const ActsQ8& acts, int64_t tile, int64_t t, float* y,
-                    int64_t ldy, int valid_rows) {
+// Decode: one token against NTILES adjacent tiles of 16 rows. Each
+// broadcast activation dword meets the codes of every tile, so the loads per
+// weight byte fall as NTILES grows (the load ports, not vpdpbusd, set the
+// pace). Field j of every code byte is left in place: (v & mask_j) is 4^j
+// times the code, so dot[j] collects 4^j times the true dot product, exactly,
+// with no shifts in the inner loop; the factor comes out once per block.
+// Reads row-major acts.qs.
+template <int NTILES>
+void tiles_one_token(const Q2_0CTiles& w, const ActsQ8& acts, int64_t tile, int64_t t, float* y,
+                     int64_t ldy, int valid_rows_last) {
   const int64_t n_act_blocks = acts.n_cols / kActBlockQ8K;
-  const __m512i mask3 = _mm512_set1_epi8(3);
-  const PackedD<kRows>* heads = w.heads + tile * w.n_blocks;
-  const PackedQ2_0C<kRows>* blocks = w.blocks + tile * w.n_blocks;
+  const __m512i mask[4] = {_mm512_set1_epi8(0x03), _mm512_set1_epi8(0x0C), _mm512_set1_epi8(0x30),
+                           _mm512_set1_epi8(static_cast<char>(0xC0))};
   const int8_t* q = acts.qs + t * acts.n_cols;
-  __m512 acc = _mm512_setzero_ps();
+  __m512 acc[NTILES];
+  for (__m512& a : acc) a = _mm512_setzero_ps();
   for (int64_t i = 0; i < w.n_blocks; ++i) {
-    const __m512 d = load_f16x16(heads[i].d);
     for (int half = 0; half < 2; ++half) {
       const int64_t b = 2 * i + half;  // activation block
-      const uint8_t* codes = blocks[i].qs[16 * half];
       const int8_t* qb = q + b * kActBlockQ8K;
-      __m512i dot[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                        _mm512_setzero_si512()};
-#pragma GCC unroll 4
+      __m512i dot[NTILES][4];
+      for (auto& per_tile : dot)
+        for (__m512i& v : per_tile) v = _mm512_setzero_si512();
+#pragma GCC unroll 16
       for (int g = 0; g < 16; ++g) {
-        const __m512i v = _mm512_load_si512(codes + 64 * g);
-        dot[0] = dpbusd_broadcast(dot[0], _mm512_and_si512(v, mask3), qb + 16 * g);
-        dot[1] = dpbusd_broadcast(dot[1], _mm512_and_si512(_mm512_srli_epi16(v, 2), mask3),
-                                  qb + 16 * g + 4);
-        dot[2] = dpbusd_broadcast(dot[2], _mm512_and_si512(_mm512_srli_epi16(v, 4), mask3),
-                                  qb + 16 * g + 8);
-        dot[3] = dpbusd_broadcast(dot[3], _mm512_and_si512(_mm512_srli_epi16(v, 6), mask3),
-                                  qb + 16 * g + 12);
+        for (int j = 0; j < 4; ++j) {
+          const __m512i a = broadcast_dword(qb + 16 * g + 4 * j);
+          for (int n = 0; n < NTILES; ++n) {
+            const uint8_t* codes = w.blocks[(tile + n) * w.n_blocks + i].qs[16 * half + g];
+            if (j == 0) _mm_prefetch(reinterpret_cast<const char*>(codes) + kPrefetchBytes, _MM_HINT_T0);
+            dot[n][j] = _mm512_dpbusd_epi32(
+                dot[n][j], _mm512_and_si512(_mm512_load_si512(codes), mask[j]), a);
+          }
+        }
       }
-      const __m512i sum =
-          _mm512_add_epi32(_mm512_add_epi32(dot[0], dot[1]), _mm512_add_epi32(dot[2], dot[3]));
       const int64_t ab = t * n_act_blocks + b;
-      const __m512i isum =
-          _mm512_sub_epi32(_mm512_slli_epi32(sum, 1), _mm512_set1_epi32(3 * acts.sums[ab]));
-      acc = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(acts.d[ab])), _mm512_cvtepi32_ps(isum),
-                            acc);
+      const __m512 act_scale = _mm512_set1_ps(acts.d[ab]);
+      const __m512i three_sum = _mm512_set1_epi32(3 * acts.sums[ab]);
+      for (int n = 0; n < NTILES; ++n) {
+        // 2 * sum_j dot[j] / 4^j, each term exact.
+        const __m512i twice_dot = _mm512_add_epi32(
+            _mm512_add_epi32(_mm512_slli_epi32(dot[n][0], 1), _mm512_srai_epi32(dot[n][1], 1)),
+            _mm512_add_epi32(_mm512_srai_epi32(dot[n][2], 3), _mm512_srai_epi32(dot[n][3], 5)));
+        const __m512 d = load_f16x16(w.heads[(tile + n) * w.n_blocks + i].d);
+        acc[n] = _mm512_fmadd_ps(_mm512_mul_ps(d, act_scale),
+                                 _mm512_cvtepi32_ps(_mm512_sub_epi32(twice_dot, three_sum)), acc[n]);
+      }
     }
   }
-  store_rows(y + t * ldy + tile * kRows, acc, valid_rows);
+  for (int n = 0; n < NTILES; ++n)
+    store_rows(y + t * ldy + (tile + n) * kRows, acc[n], n + 1 == NTILES ? valid_rows_last : kRows);
 }
 
 // Prefill: tokens [t0, t0 + NT) (t0 a multiple of kTileTokens, NT <= it)
@@ -116,10 +136,15 @@ void tile_tokens(const Q2_0CTiles& w, const ActsQ8& acts, int64_t tile, int64_t 
 void gemm_q2_0c(const Q2_0CTiles& w, const ActsQ8& acts, int64_t row_begin, int64_t row_end,
                 float* y, int64_t ldy) {
   if (acts.n_tokens == 1 || acts.qs_tiled == nullptr) {  // decode (or no tiled copy given)
-    for (int64_t tile = row_begin / kRows; tile * kRows < row_end; ++tile) {
-      const int valid_rows = static_cast<int>(std::min<int64_t>(kRows, row_end - tile * kRows));
-      for (int64_t t = 0; t < acts.n_tokens; ++t)
-        tile_one_token(w, acts, tile, t, y, ldy, valid_rows);
+    const int64_t tile_end = (row_end + kRows - 1) / kRows;
+    const int last_rows = static_cast<int>(row_end - (tile_end - 1) * kRows);
+    for (int64_t t = 0; t < acts.n_tokens; ++t) {
+      int64_t tile = row_begin / kRows;
+      for (; tile + kDecodeTiles <= tile_end; tile += kDecodeTiles)
+        tiles_one_token<kDecodeTiles>(w, acts, tile, t, y, ldy,
+                                      tile + kDecodeTiles == tile_end ? last_rows : kRows);
+      for (; tile < tile_end; ++tile)
+        tiles_one_token<1>(w, acts, tile, t, y, ldy, tile + 1 == tile_end ? last_rows : kRows);
     }
     return;
   }

@@ -13,6 +13,8 @@ namespace {
 
 // Tokens per prefill pass: one tile of ActsQ8::qs_tiled (as for q2_0c).
 constexpr int kTileTokens = 16;
+// How far ahead of the codes decode prefetches (as for q2_0c).
+constexpr int kPrefetchBytes = 2048;
 
 // The four u8 q6 code vectors of group g (k = 16g + 4j + m at byte m of a
 // row's dword, j = 0..3).
@@ -52,7 +54,10 @@ void tile_one_token(const Q6_KTiles& w, const ActsQ8& acts, int64_t tile, int64_
     __m512i isum = _mm512_setzero_si512();
 #pragma GCC unroll 2
     for (int g = 0; g < 16; ++g) {
-      const Q6Codes c = unpack_group(blocks[i].groups[g][0]);
+      const uint8_t* grp = blocks[i].groups[g][0];
+      for (int line = 0; line < 3; ++line)
+        _mm_prefetch(reinterpret_cast<const char*>(grp) + kPrefetchBytes + 64 * line, _MM_HINT_T0);
+      const Q6Codes c = unpack_group(grp);
       const int8_t* qg = q + 256 * i + 16 * g;
       __m512i dot = _mm512_set1_epi32(-32 * sums16[16 * i + g]);
       dot = dpbusd_broadcast(dot, c.q[0], qg);
