@@ -26,6 +26,9 @@ constexpr int64_t kMinParallelWork = int64_t{1} << 16;
 constexpr int kChunksPerThread = 8;
 // Tokens from which a matmul is compute-bound rather than bandwidth-bound.
 constexpr int64_t kMinComputeBoundTokens = 8;
+// Rows a thread takes per step of its share when bandwidth-bound (4 AVX-512
+// tiles: one pass of the q2_0c decode kernel).
+constexpr int64_t kStealRows = 64;
 // Tokens per thread below which activation quantization stays on the caller.
 constexpr int64_t kMinTokensPerQuantizeThread = 4;
 
@@ -160,8 +163,8 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
     }
   }
 
-  // 2. The row tiles of all outputs, numbered one after another, split into
-  // contiguous chunks taken by whichever thread is free.
+  // 2. The row tiles of all outputs, numbered one after another, split over
+  // the threads.
   std::vector<GemmArgs> args(outputs.size());
   std::vector<int64_t> first_tile(outputs.size() + 1, 0);  // output i owns [first_tile[i], [i+1])
   int64_t work = 0;
@@ -190,14 +193,38 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
              std::min(n_rows, (hi - first_tile[i]) * k.row_tile));
     }
   };
-  // Few tokens: the weights' bandwidth is the limit, and every new stream a
-  // thread starts costs the prefetchers their ramp: one long range per
-  // thread. Many tokens: compute-bound, so smaller chunks let a thread the
-  // OS parks late do less instead of holding up the rest.
   const int64_t total_tiles = first_tile.back();
-  const int chunks_per_thread = n_tokens < kMinComputeBoundTokens ? 1 : kChunksPerThread;
+  if (n_tokens < kMinComputeBoundTokens) {
+    // Few tokens: the weights' bandwidth is the limit, and every new stream
+    // a thread starts costs the prefetchers their ramp (8 chunks per thread
+    // ran attn_q at 58% of the read bandwidth, one at 71%). So each thread
+    // owns one contiguous share and takes it from the front in steps; a
+    // thread done with its share then takes steps from the others', so one
+    // slowed down (by the OS, or by a smaller share of the bandwidth) is
+    // helped instead of waited for.
+    const int64_t step = std::max<int64_t>(1, kStealRows / k.row_tile);
+    struct alignas(64) Share {
+      std::atomic<int64_t> next{0};
+      int64_t end = 0;
+    };
+    std::vector<Share> shares(static_cast<size_t>(n_threads));
+    for (int t = 0; t < n_threads; ++t) {
+      const auto [begin, end] = runtime::split_range(total_tiles, t, n_threads);
+      shares[t].next.store(begin, std::memory_order_relaxed);
+      shares[t].end = end;
+    }
+    pool.run([&](int thread, int n_parts) {
+      for (int i = 0; i < n_parts; ++i) {
+        Share& share = shares[static_cast<size_t>((thread + i) % n_parts)];
+        for (int64_t b = share.next.fetch_add(step); b < share.end; b = share.next.fetch_add(step))
+          run_tiles(b, std::min(share.end, b + step));
+      }
+    });
+    return;
+  }
+  // Many tokens: compute-bound, so chunks taken by whichever thread is free.
   const int n_chunks =
-      static_cast<int>(std::min<int64_t>(total_tiles, int64_t{chunks_per_thread} * n_threads));
+      static_cast<int>(std::min<int64_t>(total_tiles, int64_t{kChunksPerThread} * n_threads));
   std::atomic<int> next_chunk{0};
   pool.run([&](int, int) {
     for (int c = next_chunk.fetch_add(1); c < n_chunks; c = next_chunk.fetch_add(1)) {
