@@ -36,6 +36,30 @@ void add_in_place(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
+// Element-wise work below this many floats runs on the calling thread: less
+// than a pool round trip's worth.
+constexpr int64_t kMinParallelFloats = 16384;
+
+// fn(begin, end) over [0, n_items), split over the pool's threads when the
+// items hold at least kMinParallelFloats floats in total.
+template <typename Fn>
+void for_item_ranges(runtime::ThreadPool& pool, int64_t n_items, int64_t floats_per_item, Fn&& fn) {
+  if (pool.size() == 1 || n_items < 2 || n_items * floats_per_item < kMinParallelFloats)
+    return fn(int64_t{0}, n_items);
+  pool.run([&](int part, int n_parts) {
+    const auto [begin, end] = runtime::split_range(n_items, part, n_parts);
+    if (begin < end) fn(begin, end);
+  });
+}
+
+// RMSNorm of each token's row of x into out (n tokens of width n_embd).
+void rmsnorm_rows(float* out, const float* x, const std::vector<float>& weight, int64_t n,
+                  int64_t width, float eps, runtime::ThreadPool& pool) {
+  for_item_ranges(pool, n, width, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) rmsnorm(out + t * width, x + t * width, weight.data(), width, eps);
+  });
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file,
@@ -65,6 +89,7 @@ Activations::Activations(const ModelConfig& c, int64_t capacity_tokens)
   att.resize(rows(c.q_dim()));
   gate.resize(rows(c.n_ff));
   up.resize(rows(c.n_ff));
+  rope.resize(rows(c.n_rot));
 }
 
 void forward(const Transformer& model, std::span<const TokenSlot> slots, Activations& act,
@@ -82,6 +107,10 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   if (act.scores.size() < scores_needed) act.scores.resize(scores_needed);
   const std::span<float> scores(act.scores.data(), scores_needed);
 
+  // Each token's RoPE angles, once for all layers.
+  for (int64_t t = 0; t < n; ++t)
+    rope_angles(&act.rope[t * c.n_rot], c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
+
   // Embed: look up each token's row of token_embd, decoded to f32.
   const uint64_t embd_row_bytes = w.token_embd.n_bytes / static_cast<uint64_t>(c.n_vocab);
   for (int64_t t = 0; t < n; ++t) {
@@ -93,8 +122,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     const LayerWeights& l = w.layers[il];
 
     // Attention norm.
-    for (int64_t t = 0; t < n; ++t)
-      rmsnorm(&act.xb[t * n_embd], &act.x[t * n_embd], l.attn_norm.data(), n_embd, c.rms_norm_eps);
+    rmsnorm_rows(act.xb.data(), act.x.data(), l.attn_norm, n, n_embd, c.rms_norm_eps, pool);
 
     // Q, K, V projections (plus biases, if the file has them).
     matmul_same_input({{&l.attn_q, act.q.data()}, {&l.attn_k, act.k.data()}, {&l.attn_v, act.v.data()}},
@@ -103,27 +131,20 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     add_bias(act.k.data(), l.attn_k_bias, n, kv_dim);
     add_bias(act.v.data(), l.attn_v_bias, n, kv_dim);
 
-    // RoPE (NEOX), THEN per-head RMSNorm of q and k: Hunyuan's QK-norm comes after RoPE.
-    for (int64_t t = 0; t < n; ++t) {
-      float* q = &act.q[t * q_dim];
-      float* k = &act.k[t * kv_dim];
-      rope_neox(q, c.n_head, c.head_dim, c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
-      rope_neox(k, c.n_head_kv, c.head_dim, c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
-      for (int64_t h = 0; h < c.n_head; ++h)
-        rmsnorm(q + h * c.head_dim, q + h * c.head_dim, l.attn_q_norm.data(), c.head_dim, c.rms_norm_eps);
-      for (int64_t h = 0; h < c.n_head_kv; ++h)
-        rmsnorm(k + h * c.head_dim, k + h * c.head_dim, l.attn_k_norm.data(), c.head_dim, c.rms_norm_eps);
-    }
-
-    // Store the new keys and values in each token's cache as f16.
-    for (int64_t t = 0; t < n; ++t) {
-      uint16_t* k_cache = slots[t].cache->k(il, slots[t].pos);
-      uint16_t* v_cache = slots[t].cache->v(il, slots[t].pos);
-      for (int64_t i = 0; i < kv_dim; ++i) {
-        k_cache[i] = formats::f32_to_f16(act.k[t * kv_dim + i]);
-        v_cache[i] = formats::f32_to_f16(act.v[t * kv_dim + i]);
+    // RoPE (NEOX), THEN per-head RMSNorm of q and k (Hunyuan's QK-norm comes
+    // after RoPE), one fused pass per head; then the new keys and values go
+    // into each token's cache as f16.
+    for_item_ranges(pool, n, q_dim + 2 * kv_dim, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        const float* angles = &act.rope[t * c.n_rot];
+        rope_then_head_norm(&act.q[t * q_dim], c.n_head, c.head_dim, c.n_rot, angles,
+                            l.attn_q_norm.data(), c.rms_norm_eps);
+        rope_then_head_norm(&act.k[t * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, angles,
+                            l.attn_k_norm.data(), c.rms_norm_eps);
+        f32_row_to_f16(&act.k[t * kv_dim], slots[t].cache->k(il, slots[t].pos), kv_dim);
+        f32_row_to_f16(&act.v[t * kv_dim], slots[t].cache->v(il, slots[t].pos), kv_dim);
       }
-    }
+    });
 
     // Causal GQA attention over the cache, then the output projection and residual.
     attention(act.q.data(), act.att.data(), slots, il, shape, scores, pool);
@@ -132,11 +153,12 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
 
     // FFN norm, SwiGLU feed-forward, residual.
-    for (int64_t t = 0; t < n; ++t)
-      rmsnorm(&act.xb[t * n_embd], &act.x[t * n_embd], l.ffn_norm.data(), n_embd, c.rms_norm_eps);
+    rmsnorm_rows(act.xb.data(), act.x.data(), l.ffn_norm, n, n_embd, c.rms_norm_eps, pool);
     matmul_same_input({{&l.ffn_gate, act.gate.data()}, {&l.ffn_up, act.up.data()}}, act.xb.data(), n, pool,
                       act.scratch);
-    swiglu(act.gate.data(), act.up.data(), n * n_ff);
+    for_item_ranges(pool, n * n_ff, 1, [&](int64_t begin, int64_t end) {
+      swiglu(act.gate.data() + begin, act.up.data() + begin, end - begin);
+    });
     kernels::matmul(l.ffn_down, act.gate.data(), n, act.xb2.data(), pool, act.scratch);
     add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
   }

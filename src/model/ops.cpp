@@ -41,6 +41,32 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64
   }
 }
 
+void rope_angles(float* cos_sin, int64_t n_rot, int64_t pos, float freq_base, float freq_scale) {
+  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(n_rot));
+  float theta = static_cast<float>(pos) * freq_scale;  // advanced as in rope_neox
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    cos_sin[2 * i] = std::cos(theta);
+    cos_sin[2 * i + 1] = std::sin(theta);
+    theta *= theta_scale;
+  }
+}
+
+void rope_then_head_norm(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+                         const float* cos_sin, const float* norm_weight, float eps) {
+  const int64_t half = n_rot / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* head = x + h * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const float cos_t = cos_sin[2 * i], sin_t = cos_sin[2 * i + 1];
+      const float a = head[i];
+      const float b = head[i + half];
+      head[i] = a * cos_t - b * sin_t;
+      head[i + half] = a * sin_t + b * cos_t;
+    }
+    rmsnorm(head, head, norm_weight, head_dim, eps);
+  }
+}
+
 void swiglu(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
@@ -97,15 +123,36 @@ void weighted_sum(const float* att, const float* values, int64_t n_pos, int64_t 
   }
 }
 
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
-}
+#if defined(__FLT16_MAX__)
+typedef _Float16 f16_alias __attribute__((may_alias));  // the cache's f16 bits, read as _Float16
+#endif
 
 }  // namespace
 
+HY2BIT_ATTENTION_CLONES
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
+#if defined(__FLT16_MAX__)
+  const auto* h = reinterpret_cast<const f16_alias*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(h[i]);
+#else
+  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
+#endif
+}
+
+HY2BIT_ATTENTION_CLONES
+void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
+#if defined(__FLT16_MAX__)
+  auto* h = reinterpret_cast<f16_alias*>(dst);
+  for (int64_t i = 0; i < n; ++i) h[i] = static_cast<_Float16>(src[i]);
+#else
+  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f32_to_f16(src[i]);
+#endif
+}
+
 size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim) {
-  // Per thread: one KV head's keys and values decoded to f32, and one row of scores.
-  return static_cast<size_t>(longest_ctx * (2 * head_dim + 1));
+  // Per thread: one KV head's keys and values decoded to f32, and one row of
+  // scores (which first holds one key row while the keys are transposed).
+  return static_cast<size_t>(longest_ctx * 2 * head_dim + std::max(longest_ctx, head_dim));
 }
 
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
@@ -115,6 +162,8 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
   const int64_t gqa_ratio = shape.n_head / shape.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const size_t per_thread = scratch.size() / static_cast<size_t>(pool.size());
+  int64_t longest = 0;  // as the caller sized the scratch: attention_scratch_floats(longest, head_dim)
+  for (const TokenSlot& s : slots) longest = std::max(longest, s.pos + 1);
 
   // Runs of consecutive slots that share a cache (one sequence's chunk, or a
   // single token of a batched decode step).
@@ -128,7 +177,6 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
   const auto n_jobs = static_cast<int64_t>(runs.size()) * shape.n_head_kv;
 
   pool.run([&](int thread, int n_threads) {
-    const int64_t longest = static_cast<int64_t>(per_thread) / (2 * head_dim + 1);
     float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (head_dim, positions)
     float* values = keys + longest * head_dim;                               // (positions, head_dim)
     float* att = values + longest * head_dim;                                // (positions)
@@ -142,8 +190,9 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
 
       // Keys transposed, (head_dim, n_pos); values as rows, (n_pos, head_dim).
       for (int64_t j = 0; j < n_pos; ++j) {
-        const uint16_t* k = cache.k(layer, j) + kv_offset;
-        for (int64_t d = 0; d < head_dim; ++d) keys[d * n_pos + j] = formats::f16_to_f32(k[d]);
+        float* key_row = att;  // free until the scores below
+        f16_row_to_f32(cache.k(layer, j) + kv_offset, key_row, head_dim);
+        for (int64_t d = 0; d < head_dim; ++d) keys[d * n_pos + j] = key_row[d];
         f16_row_to_f32(cache.v(layer, j) + kv_offset, values + j * head_dim, head_dim);
       }
       for (size_t t = first; t < last; ++t) {

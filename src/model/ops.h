@@ -21,6 +21,22 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n, float e
 void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos,
                float freq_base, float freq_scale);
 
+// The cos and sin of every rotated pair's angle at position pos, exactly as
+// rope_neox computes them (cos_sin[2i], cos_sin[2i + 1]; n_rot floats): one
+// token's table serves every layer's q and k.
+void rope_angles(float* cos_sin, int64_t n_rot, int64_t pos, float freq_base, float freq_scale);
+
+// Hunyuan's fused per-head step: NEOX RoPE by the angles of rope_angles(),
+// then RMSNorm of the head with `norm_weight` (head_dim), for each of n_heads
+// heads; one pass over each head while it is in L1. Same results as
+// rope_neox followed by rmsnorm per head.
+void rope_then_head_norm(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+                         const float* cos_sin, const float* norm_weight, float eps);
+
+// f16 <-> f32 rows (vectorised with F16C where the CPU has it).
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
+void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n);
+
 // gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU).
 void swiglu(float* gate, const float* up, int64_t n);
 

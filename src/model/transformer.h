@@ -59,6 +59,7 @@ struct Activations {
   std::vector<float> att;      // (capacity, q_dim) attention output, heads side by side
   std::vector<float> gate;     // (capacity, n_ff) SwiGLU gate, then silu(gate) * up
   std::vector<float> up;       // (capacity, n_ff) SwiGLU up projection
+  std::vector<float> rope;     // (capacity, n_rot) each token's RoPE cos/sin (rope_angles)
   std::vector<float> scores;   // (threads, attention_scratch_floats) f32 keys, values, scores
   std::vector<float> logits;   // (rows asked for, n_vocab)
   kernels::MatmulScratch scratch;  // quantized activations for the kernels
