@@ -98,28 +98,66 @@ namespace {
 #define HY2BIT_ATTENTION_CLONES
 #endif
 
-// att[j] = scale * q . k_j for j < n_pos, with the keys stored transposed
-// (keys_t[d * stride + j]) so the inner loop is a plain multiply-add over j.
+// Query heads attention handles together: the heads of one GQA group share
+// every key and value load (HY-1.8B: 4 per KV head).
+constexpr int kHeadBlock = 4;
+// Positions (scores) and head dims (weighted sums) per register block.
+constexpr int kPosBlock = 16;
+constexpr int kDimBlock = 32;
+
+// att[r][j] = scale * q[r] . k_j for the kHeadBlock query rows and j < n_pos,
+// with the keys stored transposed (keys_t[d * stride + j]). A block of 16
+// positions x 4 rows stays in registers while d runs; each sum runs over d in
+// order, as a plain dot product would.
 HY2BIT_ATTENTION_CLONES
-void scores_row(const float* q, const float* keys_t, int64_t stride, int64_t n_pos, int64_t head_dim,
-                float scale, float* att) {
-  for (int64_t j = 0; j < n_pos; ++j) att[j] = 0.0f;
-  for (int64_t d = 0; d < head_dim; ++d) {
-    const float qd = q[d];
-    const float* k = keys_t + d * stride;
-    for (int64_t j = 0; j < n_pos; ++j) att[j] += qd * k[j];
+void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int64_t n_pos,
+                 int64_t head_dim, float scale, float* const* att) {
+  int64_t j0 = 0;
+  for (; j0 + kPosBlock <= n_pos; j0 += kPosBlock) {
+    float acc[kHeadBlock][kPosBlock] = {};
+    for (int64_t d = 0; d < head_dim; ++d) {
+      const float* k = keys_t + d * stride + j0;
+      for (int r = 0; r < kHeadBlock; ++r) {
+        const float qd = q[r][d];
+        for (int j = 0; j < kPosBlock; ++j) acc[r][j] += qd * k[j];
+      }
+    }
+    for (int r = 0; r < kHeadBlock; ++r)
+      for (int j = 0; j < kPosBlock; ++j) att[r][j0 + j] = acc[r][j] * scale;
   }
-  for (int64_t j = 0; j < n_pos; ++j) att[j] *= scale;
+  for (; j0 < n_pos; ++j0) {  // the last < 16 positions
+    for (int r = 0; r < kHeadBlock; ++r) {
+      float sum = 0.0f;
+      for (int64_t d = 0; d < head_dim; ++d) sum += q[r][d] * keys_t[d * stride + j0];
+      att[r][j0] = sum * scale;
+    }
+  }
 }
 
-// out = sum_j att[j] * values[j] (values: n_pos rows of head_dim).
+// out[r] = sum_j att[r][j] * values[j] (values: n_pos rows of head_dim) for
+// the kHeadBlock rows; 32 dims x 4 rows stay in registers while j runs.
 HY2BIT_ATTENTION_CLONES
-void weighted_sum(const float* att, const float* values, int64_t n_pos, int64_t head_dim, float* out) {
-  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
-  for (int64_t j = 0; j < n_pos; ++j) {
-    const float a = att[j];
-    const float* v = values + j * head_dim;
-    for (int64_t d = 0; d < head_dim; ++d) out[d] += a * v[d];
+void weighted_sums(const float* const* att, const float* values, int64_t n_pos, int64_t head_dim,
+                   float* const* out) {
+  int64_t d0 = 0;
+  for (; d0 + kDimBlock <= head_dim; d0 += kDimBlock) {
+    float acc[kHeadBlock][kDimBlock] = {};
+    for (int64_t j = 0; j < n_pos; ++j) {
+      const float* v = values + j * head_dim + d0;
+      for (int r = 0; r < kHeadBlock; ++r) {
+        const float a = att[r][j];
+        for (int d = 0; d < kDimBlock; ++d) acc[r][d] += a * v[d];
+      }
+    }
+    for (int r = 0; r < kHeadBlock; ++r)
+      for (int d = 0; d < kDimBlock; ++d) out[r][d0 + d] = acc[r][d];
+  }
+  for (; d0 < head_dim; ++d0) {  // head dims past the last whole block
+    for (int r = 0; r < kHeadBlock; ++r) {
+      float sum = 0.0f;
+      for (int64_t j = 0; j < n_pos; ++j) sum += att[r][j] * values[j * head_dim + d0];
+      out[r][d0] = sum;
+    }
   }
 }
 
@@ -150,9 +188,12 @@ void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
 }
 
 size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim) {
-  // Per thread: one KV head's keys and values decoded to f32, and one row of
-  // scores (which first holds one key row while the keys are transposed).
-  return static_cast<size_t>(longest_ctx * 2 * head_dim + std::max(longest_ctx, head_dim));
+  // Per thread: one KV head's keys and values decoded to f32, kHeadBlock + 1
+  // rows of scores (the first also holds one key row while the keys are
+  // transposed; the last serves the padding rows of a partial head block),
+  // and one output row for those padding rows.
+  return static_cast<size_t>(longest_ctx * 2 * head_dim +
+                             (kHeadBlock + 1) * std::max(longest_ctx, head_dim) + head_dim);
 }
 
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
@@ -179,7 +220,9 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
   pool.run([&](int thread, int n_threads) {
     float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (head_dim, positions)
     float* values = keys + longest * head_dim;                               // (positions, head_dim)
-    float* att = values + longest * head_dim;                                // (positions)
+    const int64_t row = std::max(longest, head_dim);
+    float* att = values + longest * head_dim;          // (kHeadBlock + 1, row) scores
+    float* spare_out = att + (kHeadBlock + 1) * row;   // (head_dim) padding rows' output
     const auto [begin, end] = runtime::split_range(n_jobs, thread, n_threads);
     for (int64_t job = begin; job < end; ++job) {
       const auto [first, last] = runs[static_cast<size_t>(job / shape.n_head_kv)];
@@ -197,11 +240,23 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
       }
       for (size_t t = first; t < last; ++t) {
         const int64_t pos = slots[t].pos;  // this query sees positions 0..pos
-        for (int64_t h = kv_head * gqa_ratio; h < (kv_head + 1) * gqa_ratio; ++h) {
-          const float* q_head = q + static_cast<int64_t>(t) * q_dim + h * head_dim;
-          scores_row(q_head, keys, n_pos, pos + 1, head_dim, scale, att);
-          softmax(att, pos + 1);
-          weighted_sum(att, values, pos + 1, head_dim, out + static_cast<int64_t>(t) * q_dim + h * head_dim);
+        const int64_t token = static_cast<int64_t>(t);
+        const int64_t group_end = (kv_head + 1) * gqa_ratio;
+        for (int64_t h0 = kv_head * gqa_ratio; h0 < group_end; h0 += kHeadBlock) {
+          // Rows past the group's last head repeat its first and write to spare rows.
+          const float* q_rows[kHeadBlock];
+          float* att_rows[kHeadBlock];
+          float* out_rows[kHeadBlock];
+          for (int r = 0; r < kHeadBlock; ++r) {
+            const bool real = h0 + r < group_end;
+            const int64_t h = real ? h0 + r : h0;
+            q_rows[r] = q + token * q_dim + h * head_dim;
+            att_rows[r] = att + (real ? r : kHeadBlock) * row;
+            out_rows[r] = real ? out + token * q_dim + h * head_dim : spare_out;
+          }
+          scores_rows(q_rows, keys, n_pos, pos + 1, head_dim, scale, att_rows);
+          for (int r = 0; r < kHeadBlock && h0 + r < group_end; ++r) softmax(att_rows[r], pos + 1);
+          weighted_sums(att_rows, values, pos + 1, head_dim, out_rows);
         }
       }
     }
