@@ -56,9 +56,14 @@ class Model {
   std::unique_ptr<Impl> impl_;
 };
 
+// How the KV cache stores keys and values: f16 (llama.cpp's default) or
+// q8_0 (53% of the bytes; rows quantized as llama.cpp's q8_0 does).
+enum class CacheType { kF16, kQ8_0 };
+
 struct SessionOptions {
   int64_t n_ctx = 4096;       // tokens the KV cache holds (prompt + reply)
   int64_t n_batch = 512;      // prompt tokens per forward pass
+  CacheType cache_type = CacheType::kF16;
 };
 
 struct BatchStep;  // generate.h: one token for one session of a batched step

@@ -115,9 +115,11 @@ struct Session::State {
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
     : model_(std::move(model)),
-      state_(std::make_unique<State>(State{model::Context(*model_->impl().transformer,
-                                                          options.n_ctx, options.n_batch),
-                                                    {}})) {}
+      state_(std::make_unique<State>(State{
+          model::Context(*model_->impl().transformer, options.n_ctx, options.n_batch,
+                         options.cache_type == CacheType::kQ8_0 ? model::KvType::kQ8_0
+                                                                : model::KvType::kF16),
+          {}})) {}
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
@@ -129,6 +131,10 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     return make_error("context size ", options.n_ctx, " is out of range (1..4194304)");
   if (options.n_batch < 1)
     return make_error("batch size ", options.n_batch, " must be at least 1");
+  const int64_t head_dim = model->impl().transformer->config().head_dim;
+  if (options.cache_type == CacheType::kQ8_0 && head_dim % 32 != 0)
+    return make_error("--cache-type q8_0 needs a head size that is a multiple of 32 (this model's is ",
+                      head_dim, "); use f16");
   return std::unique_ptr<Session>(new Session(std::move(model), options));
 }
 

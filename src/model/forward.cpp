@@ -133,7 +133,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
 
     // RoPE (NEOX), THEN per-head RMSNorm of q and k (Hunyuan's QK-norm comes
     // after RoPE), one fused pass per head; then the new keys and values go
-    // into each token's cache as f16.
+    // into each token's cache.
     for_item_ranges(pool, n, q_dim + 2 * kv_dim, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) {
         const float* angles = &act.rope[t * c.n_rot];
@@ -141,8 +141,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
                             l.attn_q_norm.data(), c.rms_norm_eps);
         rope_then_head_norm(&act.k[t * kv_dim], c.n_head_kv, c.head_dim, c.n_rot, angles,
                             l.attn_k_norm.data(), c.rms_norm_eps);
-        f32_row_to_f16(&act.k[t * kv_dim], slots[t].cache->k(il, slots[t].pos), kv_dim);
-        f32_row_to_f16(&act.v[t * kv_dim], slots[t].cache->v(il, slots[t].pos), kv_dim);
+        slots[t].cache->store(il, slots[t].pos, &act.k[t * kv_dim], &act.v[t * kv_dim]);
       }
     });
 
@@ -181,9 +180,9 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   }
 }
 
-Context::Context(const Transformer& model, int64_t n_ctx, int64_t n_batch)
+Context::Context(const Transformer& model, int64_t n_ctx, int64_t n_batch, KvType cache_type)
     : model_(model),
-      cache_(model.config().n_layer, n_ctx, model.config().kv_dim()),
+      cache_(model.config().n_layer, n_ctx, model.config().kv_dim(), cache_type),
       act_(model.config(), std::min(n_batch, n_ctx)) {}
 
 Status Context::check_room(std::span<const int32_t> tokens) const {

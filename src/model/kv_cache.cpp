@@ -1,20 +1,107 @@
-// KvCache storage.
+// KvCache storage and the row conversions it stores and loads with: f16
+// through _Float16 (GCC vectorises it to vcvtph2ps / vcvtps2ph in the F16C
+// clones), q8_0 through the formats' reference quantizer.
 #include "model/kv_cache.h"
 
-namespace hy2bit::model {
+#include "formats/convert.h"
 
-KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim)
-    : n_ctx_(n_ctx), kv_dim_(kv_dim),
-      k_(static_cast<size_t>(n_layer * n_ctx * kv_dim) * sizeof(uint16_t)),
-      v_(static_cast<size_t>(n_layer * n_ctx * kv_dim) * sizeof(uint16_t)) {}
+namespace hy2bit::model {
+namespace {
+
+// Built for AVX-512, AVX2 and plain x86-64 (GCC function multi-versioning
+// picks one when the program loads); elsewhere the default build is used.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HY2BIT_F16_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HY2BIT_F16_CLONES
+#endif
+
+#if defined(__FLT16_MAX__)
+typedef _Float16 f16_alias __attribute__((may_alias));  // the cache's f16 bits, read as _Float16
+#endif
+
+constexpr int64_t kQ8Block = 32;       // elements per q8_0 block
+constexpr size_t kQ8BlockBytes = 34;   // f16 scale + 32 int8
+
+size_t row_bytes_for(KvType type, int64_t kv_dim) {
+  return type == KvType::kQ8_0 ? static_cast<size_t>(kv_dim / kQ8Block) * kQ8BlockBytes
+                               : static_cast<size_t>(kv_dim) * sizeof(uint16_t);
+}
+
+}  // namespace
+
+std::optional<KvType> parse_kv_type(std::string_view name) {
+  if (name == "f16") return KvType::kF16;
+  if (name == "q8_0") return KvType::kQ8_0;
+  return std::nullopt;
+}
+
+std::string_view kv_type_name(KvType type) { return type == KvType::kQ8_0 ? "q8_0" : "f16"; }
+
+HY2BIT_F16_CLONES
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
+#if defined(__FLT16_MAX__)
+  const auto* h = reinterpret_cast<const f16_alias*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(h[i]);
+#else
+  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
+#endif
+}
+
+HY2BIT_F16_CLONES
+void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
+#if defined(__FLT16_MAX__)
+  auto* h = reinterpret_cast<f16_alias*>(dst);
+  for (int64_t i = 0; i < n; ++i) h[i] = static_cast<_Float16>(src[i]);
+#else
+  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f32_to_f16(src[i]);
+#endif
+}
+
+KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type)
+    : n_ctx_(n_ctx), kv_dim_(kv_dim), type_(type), row_bytes_(row_bytes_for(type, kv_dim)),
+      k_(static_cast<size_t>(n_layer * n_ctx) * row_bytes_),
+      v_(static_cast<size_t>(n_layer * n_ctx) * row_bytes_) {}
 
 KvCache KvCache::copy() const {
   KvCache c;
   c.n_ctx_ = n_ctx_;
   c.kv_dim_ = kv_dim_;
+  c.type_ = type_;
+  c.row_bytes_ = row_bytes_;
   c.k_ = k_.copy();
   c.v_ = v_.copy();
   return c;
+}
+
+void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {
+  auto* k_row = static_cast<uint8_t*>(k_.data()) + row_offset(layer, pos);
+  auto* v_row = static_cast<uint8_t*>(v_.data()) + row_offset(layer, pos);
+  if (type_ == KvType::kQ8_0) {
+    formats::quantize_row(formats::TypeId::kQ8_0, k, k_row, kv_dim_);
+    formats::quantize_row(formats::TypeId::kQ8_0, v, v_row, kv_dim_);
+    return;
+  }
+  f32_row_to_f16(k, reinterpret_cast<uint16_t*>(k_row), kv_dim_);
+  f32_row_to_f16(v, reinterpret_cast<uint16_t*>(v_row), kv_dim_);
+}
+
+void KvCache::load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t offset,
+                   int64_t n, float* dst) const {
+  const auto* row = static_cast<const uint8_t*>(buffer.data()) + row_offset(layer, pos);
+  if (type_ == KvType::kQ8_0) {
+    formats::dequantize(formats::TypeId::kQ8_0, row + offset / kQ8Block * kQ8BlockBytes, dst, n);
+    return;
+  }
+  f16_row_to_f32(reinterpret_cast<const uint16_t*>(row) + offset, dst, n);
+}
+
+void KvCache::load_k(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const {
+  load(k_, layer, pos, offset, n, dst);
+}
+
+void KvCache::load_v(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const {
+  load(v_, layer, pos, offset, n, dst);
 }
 
 }  // namespace hy2bit::model

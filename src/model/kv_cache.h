@@ -1,19 +1,30 @@
 // The key/value cache: for every layer and position, the RoPE'd, QK-normed
-// keys and the values of all KV heads, stored as f16 (llama.cpp's default).
-// Reserved once for the context length from the OS, so only the positions
-// actually used take memory; positions past n_ctx are refused by the caller.
+// keys and the values of all KV heads, stored as f16 (llama.cpp's default)
+// or q8_0 (blocks of 32 int8 with one f16 scale: 53% of the bytes, as
+// llama.cpp's --cache-type-k/v q8_0). Reserved once for the context length
+// from the OS, so only the positions actually used take memory; positions
+// past n_ctx are refused by the caller.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "runtime/page_buffer.h"
 
 namespace hy2bit::model {
 
+enum class KvType { kF16, kQ8_0 };
+
+// "f16" / "q8_0" (the names --cache-type takes), or nullopt.
+std::optional<KvType> parse_kv_type(std::string_view name);
+std::string_view kv_type_name(KvType type);
+
 class KvCache {
  public:
-  KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim);
+  // For q8_0, kv_dim and every slice later loaded must be whole blocks of 32.
+  KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type = KvType::kF16);
   KvCache(const KvCache&) = delete;             // copying is explicit: copy()
   KvCache& operator=(const KvCache&) = delete;
   KvCache(KvCache&&) = default;
@@ -22,25 +33,32 @@ class KvCache {
 
   int64_t n_ctx() const { return n_ctx_; }
   int64_t kv_dim() const { return kv_dim_; }
+  KvType type() const { return type_; }
   size_t bytes() const { return k_.size() + v_.size(); }
 
-  // Row of kv_dim f16 values for (layer, position).
-  uint16_t* k(int64_t layer, int64_t pos) { return keys() + index(layer, pos); }
-  uint16_t* v(int64_t layer, int64_t pos) { return values() + index(layer, pos); }
-  const uint16_t* k(int64_t layer, int64_t pos) const { return keys() + index(layer, pos); }
-  const uint16_t* v(int64_t layer, int64_t pos) const { return values() + index(layer, pos); }
+  // Stores kv_dim keys and values (f32) for (layer, pos).
+  void store(int64_t layer, int64_t pos, const float* k, const float* v);
+  // The n elements from `offset` of the keys / values at (layer, pos), as f32.
+  void load_k(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const;
+  void load_v(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const;
 
  private:
   KvCache() = default;
-  size_t index(int64_t layer, int64_t pos) const {
-    return static_cast<size_t>((layer * n_ctx_ + pos) * kv_dim_);
+  size_t row_offset(int64_t layer, int64_t pos) const {
+    return static_cast<size_t>(layer * n_ctx_ + pos) * row_bytes_;
   }
+  void load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t offset,
+            int64_t n, float* dst) const;
   int64_t n_ctx_ = 0;
   int64_t kv_dim_ = 0;
-  uint16_t* keys() const { return static_cast<uint16_t*>(k_.data()); }
-  uint16_t* values() const { return static_cast<uint16_t*>(v_.data()); }
-  runtime::PageBuffer k_;  // (n_layer, n_ctx, kv_dim) f16 keys
-  runtime::PageBuffer v_;  // (n_layer, n_ctx, kv_dim) f16 values
+  KvType type_ = KvType::kF16;
+  size_t row_bytes_ = 0;   // bytes of one (layer, pos) row of kv_dim elements
+  runtime::PageBuffer k_;  // (n_layer, n_ctx) rows of keys
+  runtime::PageBuffer v_;  // (n_layer, n_ctx) rows of values
 };
+
+// f16 <-> f32 rows (vectorised with F16C where the CPU has it).
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
+void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n);
 
 }  // namespace hy2bit::model

@@ -161,31 +161,7 @@ void weighted_sums(const float* const* att, const float* values, int64_t n_pos, 
   }
 }
 
-#if defined(__FLT16_MAX__)
-typedef _Float16 f16_alias __attribute__((may_alias));  // the cache's f16 bits, read as _Float16
-#endif
-
 }  // namespace
-
-HY2BIT_ATTENTION_CLONES
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
-#if defined(__FLT16_MAX__)
-  const auto* h = reinterpret_cast<const f16_alias*>(src);
-  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(h[i]);
-#else
-  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
-#endif
-}
-
-HY2BIT_ATTENTION_CLONES
-void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
-#if defined(__FLT16_MAX__)
-  auto* h = reinterpret_cast<f16_alias*>(dst);
-  for (int64_t i = 0; i < n; ++i) h[i] = static_cast<_Float16>(src[i]);
-#else
-  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f32_to_f16(src[i]);
-#endif
-}
 
 size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim) {
   // Per thread: one KV head's keys and values decoded to f32, kHeadBlock + 1
@@ -234,9 +210,9 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
       // Keys transposed, (head_dim, n_pos); values as rows, (n_pos, head_dim).
       for (int64_t j = 0; j < n_pos; ++j) {
         float* key_row = att;  // free until the scores below
-        f16_row_to_f32(cache.k(layer, j) + kv_offset, key_row, head_dim);
+        cache.load_k(layer, j, kv_offset, head_dim, key_row);
         for (int64_t d = 0; d < head_dim; ++d) keys[d * n_pos + j] = key_row[d];
-        f16_row_to_f32(cache.v(layer, j) + kv_offset, values + j * head_dim, head_dim);
+        cache.load_v(layer, j, kv_offset, head_dim, values + j * head_dim);
       }
       for (size_t t = first; t < last; ++t) {
         const int64_t pos = slots[t].pos;  // this query sees positions 0..pos

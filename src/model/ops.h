@@ -33,9 +33,6 @@ void rope_angles(float* cos_sin, int64_t n_rot, int64_t pos, float freq_base, fl
 void rope_then_head_norm(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot,
                          const float* cos_sin, const float* norm_weight, float eps);
 
-// f16 <-> f32 rows (vectorised with F16C where the CPU has it).
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
-void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n);
 
 // gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU).
 void swiglu(float* gate, const float* up, int64_t n);

@@ -74,7 +74,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
 // The state of one sequence: its KV cache, position and activations.
 class Context {
  public:
-  Context(const Transformer& model, int64_t n_ctx, int64_t n_batch);
+  Context(const Transformer& model, int64_t n_ctx, int64_t n_batch, KvType cache_type = KvType::kF16);
 
   int64_t n_ctx() const { return cache_.n_ctx(); }
   int64_t n_batch() const { return act_.capacity; }

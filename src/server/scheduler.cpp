@@ -85,7 +85,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const Model
   s->slots_.resize(static_cast<size_t>(options.n_slots));
   for (Slot& slot : s->slots_) {
     Result<std::unique_ptr<Session>> session =
-        Session::create(model, {.n_ctx = options.n_ctx, .n_batch = options.n_batch});
+        Session::create(model, {.n_ctx = options.n_ctx, .n_batch = options.n_batch, .cache_type = options.cache_type});
     if (!session) return session.error();
     slot.session = std::move(*session);
   }

@@ -77,6 +77,7 @@ struct SchedulerOptions {
   int max_waiting = 0;      // requests that may wait for a slot beyond the n_slots running
   int64_t n_ctx = 4096;     // per slot
   int64_t n_batch = 512;
+  CacheType cache_type = CacheType::kF16;
 };
 
 class Scheduler {

@@ -24,6 +24,7 @@ struct ServerOptions {
   std::string api_key;               // non-empty: "Authorization: Bearer <key>" required (not for /health)
   int64_t n_ctx = 4096;              // tokens per slot (prompt + reply)
   int64_t n_batch = 512;             // prompt tokens per forward pass
+  CacheType cache_type = CacheType::kF16;  // each slot's KV cache
   std::string model_alias;           // the "model" id reported; empty: the model's name
   int http_threads = 0;              // connection threads; 0: parallel + queue + 4
   SamplingOptions sampling;          // defaults for fields a request leaves out

@@ -76,6 +76,20 @@ TEST(Cli, SameSeedSameText) {
   EXPECT_NE(a.err.find("t/s"), std::string::npos) << a.err;
 }
 
+TEST(Cli, CacheTypeQ8_0RunsAndBadTypesAreRefused) {
+  const test::CommandResult r =
+      run_hy2bit({"run", "-m", kTinyQ2, "-p", "hi", "-n", "4", "--seed", "1", "--cache-type", "q8_0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  const test::CommandResult bad = run_hy2bit({"run", "-m", kTinyQ2, "-p", "hi", "--cache-type", "q4_0"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("cache-type"), std::string::npos) << bad.err;
+  const test::CommandResult bench = run_hy2bit(
+      {"bench", "-m", kTinyQ2, "-p", "16", "-n", "4", "-r", "1", "-o", "json", "--cache-type", "q8_0"});
+  EXPECT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_NE(bench.out.find("\"type_k\": \"q8_0\""), std::string::npos) << bench.out;
+}
+
 TEST(Cli, NoThinkPutsAnEmptyThinkBlockInThePrompt) {
   const test::CommandResult r =
       run_hy2bit({"run", "-m", kTinyQ2, "-p", "/no_think写一副春联", "-n", "4", "--seed", "1", "--verbose-prompt"});

@@ -112,5 +112,28 @@ INSTANTIATE_TEST_SUITE_P(AllTinyModels, LogitsConformance,
                              {"q2_0c", "short"}, {"q2_0c", "long"}}),
                          case_name);
 
+// A q8_0 KV cache (--cache-type q8_0) against llama.cpp's f16-cache logits:
+// within the quantized types' tolerance, on the long prompt.
+TEST(LogitsConformanceCache, Q8_0CacheStaysCloseToF16Reference) {
+  const std::vector<int32_t> tokens = test::read_token_ids(test::testdata_path("logits/tiny-long.tokens"));
+  const std::vector<float> expected = test::read_f32(test::testdata_path("logits/hy-tiny-f16.long.logits.f32"));
+  Result<std::shared_ptr<Model>> model =
+      Model::load({.model_path = test::testdata_path("models/hy-tiny-f16.gguf"), .n_threads = 2});
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  Result<std::unique_ptr<Session>> session = Session::create(
+      *model, {.n_ctx = static_cast<int64_t>(tokens.size()), .n_batch = 512, .cache_type = CacheType::kQ8_0});
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  Result<std::span<const float>> logits = (*session)->eval(tokens, /*all_logits=*/true);
+  ASSERT_TRUE(logits.ok()) << logits.error().message;
+  ASSERT_EQ(logits->size(), expected.size());
+  const Comparison c = compare(*logits, expected, (*model)->summary().n_vocab);
+  std::printf("[ logits  ] f16 weights, q8_0 cache: max |diff| %.5f, mean %.5f, top-1 agreement %.3f\n",
+              c.max_abs, c.mean_abs, c.top1_agreement);
+  EXPECT_GT(c.max_abs, 0.0);  // the cache really is quantized
+  EXPECT_LE(c.mean_abs, 0.03);
+  EXPECT_LE(c.max_abs, 0.35);
+  EXPECT_GE(c.top1_agreement, 0.85);
+}
+
 }  // namespace
 }  // namespace hy2bit

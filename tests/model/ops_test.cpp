@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/convert.h"
+#include "model/kv_cache.h"
 #include "model/ops.h"
 
 namespace hy2bit::model {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "generation_flags.h"
 #include "hy2bit/model.h"
 #include "runtime/bandwidth.h"
 #include "runtime/thread_pool.h"
@@ -29,6 +30,7 @@ struct BenchFlags {
   std::vector<int64_t> n_gen = {128};
   std::vector<int> n_threads;
   int64_t n_batch = 512;
+  std::string cache_type = "f16";
   int repetitions = 5;
   std::string output = "md";
   bool roofline = false;
@@ -100,7 +102,7 @@ int run_bench(BenchFlags& f) {
     Result<std::shared_ptr<Model>> model = Model::load({.model_path = f.model_path, .n_threads = n_threads});
     if (!model) return fail("bench", model.error().message);
     summary = (*model)->summary();
-    Result<std::unique_ptr<Session>> session = Session::create(*model, {.n_ctx = n_ctx, .n_batch = f.n_batch});
+    Result<std::unique_ptr<Session>> session = Session::create(*model, session_options(n_ctx, f.n_batch, f.cache_type));
     if (!session) return fail("bench", session.error().message);
     std::fprintf(stderr, "hy2bit bench: %s, %d threads, %s kernels\n", summary.path.c_str(), n_threads, summary.isa.c_str());
 
@@ -144,7 +146,7 @@ int run_bench(BenchFlags& f) {
       out.push_back({{"build_commit", "hy2bit"}, {"model_filename", summary.path},
                      {"model_type", summary.architecture + " " + summary.weight_types},
                      {"model_size", summary.weight_bytes}, {"model_n_params", summary.n_params},
-                     {"n_batch", f.n_batch}, {"n_threads", r.n_threads}, {"isa", summary.isa},
+                     {"n_batch", f.n_batch}, {"type_k", f.cache_type}, {"type_v", f.cache_type}, {"n_threads", r.n_threads}, {"isa", summary.isa},
                      {"type_k", "f16"}, {"type_v", "f16"}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
                      {"avg_ns", mean(ns)}, {"stddev_ns", stddev(ns)}, {"avg_ts", mean(ts)},
                      {"stddev_ts", stddev(ts)}, {"samples_ns", ns}, {"samples_ts", ts},
@@ -206,6 +208,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-n,--n-gen", f->n_gen, "generation lengths, comma-separated (0: skip)")->delimiter(',')->capture_default_str();
   cmd->add_option("-t,--threads", f->n_threads, "thread counts, comma-separated (default: physical cores)")->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("-b,--batch-size", f->n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  add_cache_type_flag(*cmd, f->cache_type);
   cmd->add_option("-r,--repetitions", f->repetitions, "runs per test")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("-o,--output", f->output, "md or json")->check(CLI::IsMember({"md", "json"}))->capture_default_str();
   cmd->add_flag("--roofline", f->roofline, "also measure read bandwidth and show decode speed against it");

@@ -41,7 +41,7 @@ int run_chat(ChatOptions& o) {
   Result<std::shared_ptr<Model>> model = load_model_for(o.flags, "chat");
   if (!model) return fail("chat", model.error().message);
   Result<std::unique_ptr<Session>> session =
-      Session::create(*model, {.n_ctx = o.flags.n_ctx, .n_batch = o.flags.n_batch});
+      Session::create(*model, session_options(o.flags.n_ctx, o.flags.n_batch, o.flags.cache_type));
   if (!session) return fail("chat", session.error().message);
 
   struct sigaction action = {};

@@ -30,6 +30,7 @@ void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("-t,--threads", f.n_threads, "threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd.add_option("-c,--ctx-size", f.n_ctx, "context size in tokens (prompt + reply)")->check(CLI::Range(int64_t{16}, int64_t{1} << 22))->capture_default_str();
   cmd.add_option("-b,--batch-size", f.n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  add_cache_type_flag(cmd, f.cache_type);
   cmd.add_option("-n,--n-predict", f.n_predict, "tokens to generate (-1: until the end of the reply)")->check(CLI::Range(-1, 1 << 30))->capture_default_str();
   cmd.add_option("-s,--seed", f.seed, "random seed (-1: random)")->capture_default_str();
   cmd.add_option("--temp", f.sampling.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f))->capture_default_str();
@@ -41,6 +42,18 @@ void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("--system-prompt", f.system_prompt, "system prompt (also -sys, as in llama-cli)");
   cmd.add_option("--reasoning", f.reasoning, "show or hide the model's thinking")->check(CLI::IsMember({"show", "hide"}))->capture_default_str();
   cmd.add_flag("--no-think", f.no_think, "turn thinking off (as a /no_think prefix does)");
+}
+
+void add_cache_type_flag(CLI::App& cmd, std::string& type) {
+  cmd.add_option("--cache-type", type, "KV cache type for keys and values: f16, or q8_0 (53% of the memory)")
+      ->check(CLI::IsMember({"f16", "q8_0"}))
+      ->capture_default_str();
+}
+
+SessionOptions session_options(int64_t n_ctx, int64_t n_batch, const std::string& cache_type) {
+  return {.n_ctx = n_ctx,
+          .n_batch = n_batch,
+          .cache_type = cache_type == "q8_0" ? CacheType::kQ8_0 : CacheType::kF16};
 }
 
 uint64_t resolve_seed(int64_t seed_flag) {

@@ -20,6 +20,7 @@ struct GenerationFlags {
   int n_threads = 0;              // 0: physical cores
   int64_t n_ctx = 4096;
   int64_t n_batch = 512;
+  std::string cache_type = "f16"; // f16 | q8_0
   int32_t n_predict = -1;         // -n: tokens to generate, -1 until the end token
   int64_t seed = -1;              // -1: random
   SamplingOptions sampling;
@@ -29,6 +30,11 @@ struct GenerationFlags {
 };
 
 void add_generation_flags(CLI::App& cmd, GenerationFlags& flags);
+
+// --cache-type TYPE (f16 | q8_0) bound to `type`, for every command that evaluates.
+void add_cache_type_flag(CLI::App& cmd, std::string& type);
+// The session options of the flags (the cache type validated by the flag).
+SessionOptions session_options(int64_t n_ctx, int64_t n_batch, const std::string& cache_type);
 
 // The seed to use: the flag's, or a random one when it is -1.
 uint64_t resolve_seed(int64_t seed_flag);

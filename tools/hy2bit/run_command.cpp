@@ -36,7 +36,7 @@ int run_run(RunOptions& o) {
   if (!prompt) return fail("run", prompt.error().message);
 
   Result<std::unique_ptr<Session>> session =
-      Session::create(*model, {.n_ctx = o.flags.n_ctx, .n_batch = o.flags.n_batch});
+      Session::create(*model, session_options(o.flags.n_ctx, o.flags.n_batch, o.flags.cache_type));
   if (!session) return fail("run", session.error().message);
 
   GenerateOptions options{.max_tokens = o.flags.n_predict, .sampling = o.flags.sampling, .stop = {}};

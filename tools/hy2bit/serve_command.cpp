@@ -36,6 +36,7 @@ int run_serve(ServeOptions& o) {
   if (!model) return fail("serve", model.error().message);
   o.server.n_ctx = o.flags.n_ctx;
   o.server.n_batch = o.flags.n_batch;
+  o.server.cache_type = session_options(o.flags.n_ctx, o.flags.n_batch, o.flags.cache_type).cache_type;
   o.server.sampling = o.flags.sampling;
   Result<std::unique_ptr<server::Server>> srv = server::Server::create(*model, o.server);
   if (!srv) return fail("serve", srv.error().message);
@@ -71,6 +72,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-t,--threads", f.n_threads, "threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("-c,--ctx-size", f.n_ctx, "context per slot in tokens (prompt + reply)")->check(CLI::Range(int64_t{16}, int64_t{1} << 22))->capture_default_str();
   cmd->add_option("-b,--batch-size", f.n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  add_cache_type_flag(*cmd, f.cache_type);
   cmd->add_option("--host", s.host, "address to listen on (use --api-key for anything but loopback)")->capture_default_str();
   cmd->add_option("--port", s.port, "port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--parallel", s.parallel, "slots: requests decoded at once, each with its own KV cache")->check(CLI::Range(1, 256))->capture_default_str();
