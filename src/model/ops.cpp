@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -101,31 +102,58 @@ namespace {
 // Query heads attention handles together: the heads of one GQA group share
 // every key and value load (HY-1.8B: 4 per KV head).
 constexpr int kHeadBlock = 4;
+// Tokens of a prompt chunk whose scores are computed together, so each block
+// of keys and values is read once per tile while it sits in L1, not once
+// per token (at 1024 positions a head's keys and values fill the L2).
+constexpr int64_t kQueryTile = 8;
+// Positions per key/value block of that tiling.
+constexpr int64_t kKeyBlock = 64;
 // Positions (scores) and head dims (weighted sums) per register block.
 constexpr int kPosBlock = 16;
 constexpr int kDimBlock = 32;
 
-// att[r][j] = scale * q[r] . k_j for the kHeadBlock query rows and j < n_pos,
-// with the keys stored transposed (keys_t[d * stride + j]). A block of 16
-// positions x 4 rows stays in registers while d runs; each sum runs over d in
-// order, as a plain dot product would.
+// Floats between the transposed keys' rows for n_pos positions: padded so
+// rows are never a multiple of 4 KiB apart, else the 128 rows a block of
+// scores reads fall into one L1 set (scores ran 7x slower than the weighted
+// sums at 1024 positions).
+int64_t keys_stride(int64_t n_pos) { return (n_pos + 15) / 16 * 16 + 16; }
+
+// 16 floats as one value (GCC vector extension: one zmm with AVX-512, two
+// ymm with AVX2), so register blocks stay in registers: GCC kept the plain
+// float[4][16] accumulators on the stack, a store-forwarding round trip per
+// multiply-add.
+typedef float Floats16 __attribute__((vector_size(64)));
+
+// Always inlined into the clones, so the vector never crosses a call: GCC's
+// -Wpsabi note (about passing it without AVX-512) does not apply, here or at
+// the uses below, up to the matching pop.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+[[gnu::always_inline]] inline Floats16 load16(const float* p) {
+  Floats16 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+[[gnu::always_inline]] inline void store16(float* p, Floats16 v) { std::memcpy(p, &v, sizeof(v)); }
+
+// att[r][j] = scale * q[r] . k_j for the kHeadBlock query rows and j in
+// [j_begin, j_end), with the keys stored transposed (keys_t[d * stride + j]).
+// A block of 16 positions x 4 rows stays in registers while d runs; each sum
+// runs over d in order, as a plain dot product would.
 HY2BIT_ATTENTION_CLONES
-void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int64_t n_pos,
-                 int64_t head_dim, float scale, float* const* att) {
-  int64_t j0 = 0;
-  for (; j0 + kPosBlock <= n_pos; j0 += kPosBlock) {
-    float acc[kHeadBlock][kPosBlock] = {};
+void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int64_t j_begin,
+                 int64_t j_end, int64_t head_dim, float scale, float* const* att) {
+  int64_t j0 = j_begin;
+  for (; j0 + kPosBlock <= j_end; j0 += kPosBlock) {
+    Floats16 acc[kHeadBlock] = {};
     for (int64_t d = 0; d < head_dim; ++d) {
-      const float* k = keys_t + d * stride + j0;
-      for (int r = 0; r < kHeadBlock; ++r) {
-        const float qd = q[r][d];
-        for (int j = 0; j < kPosBlock; ++j) acc[r][j] += qd * k[j];
-      }
+      const Floats16 k = load16(keys_t + d * stride + j0);
+      for (int r = 0; r < kHeadBlock; ++r) acc[r] += q[r][d] * k;
     }
-    for (int r = 0; r < kHeadBlock; ++r)
-      for (int j = 0; j < kPosBlock; ++j) att[r][j0 + j] = acc[r][j] * scale;
+    for (int r = 0; r < kHeadBlock; ++r) store16(att[r] + j0, acc[r] * scale);
   }
-  for (; j0 < n_pos; ++j0) {  // the last < 16 positions
+  for (; j0 < j_end; ++j0) {  // the last < 16 positions
     for (int r = 0; r < kHeadBlock; ++r) {
       float sum = 0.0f;
       for (int64_t d = 0; d < head_dim; ++d) sum += q[r][d] * keys_t[d * stride + j0];
@@ -134,42 +162,51 @@ void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int
   }
 }
 
-// out[r] = sum_j att[r][j] * values[j] (values: n_pos rows of head_dim) for
-// the kHeadBlock rows; 32 dims x 4 rows stay in registers while j runs.
+// out[r] += sum over j in [j_begin, j_end) of att[r][j] * values[j] (values:
+// rows of head_dim) for the kHeadBlock rows; 32 dims x 4 rows stay in
+// registers while j runs. Called on zeroed rows for consecutive ranges, each
+// element is summed over j in order, as one loop over all positions would.
 HY2BIT_ATTENTION_CLONES
-void weighted_sums(const float* const* att, const float* values, int64_t n_pos, int64_t head_dim,
-                   float* const* out) {
+void weighted_sums(const float* const* att, const float* values, int64_t j_begin, int64_t j_end,
+                   int64_t head_dim, float* const* out) {
   int64_t d0 = 0;
   for (; d0 + kDimBlock <= head_dim; d0 += kDimBlock) {
-    float acc[kHeadBlock][kDimBlock] = {};
-    for (int64_t j = 0; j < n_pos; ++j) {
-      const float* v = values + j * head_dim + d0;
+    Floats16 acc[kHeadBlock][2];
+    for (int r = 0; r < kHeadBlock; ++r)
+      for (int h = 0; h < 2; ++h) acc[r][h] = load16(out[r] + d0 + 16 * h);
+    for (int64_t j = j_begin; j < j_end; ++j) {
+      const Floats16 v0 = load16(values + j * head_dim + d0);
+      const Floats16 v1 = load16(values + j * head_dim + d0 + 16);
       for (int r = 0; r < kHeadBlock; ++r) {
         const float a = att[r][j];
-        for (int d = 0; d < kDimBlock; ++d) acc[r][d] += a * v[d];
+        acc[r][0] += a * v0;
+        acc[r][1] += a * v1;
       }
     }
     for (int r = 0; r < kHeadBlock; ++r)
-      for (int d = 0; d < kDimBlock; ++d) out[r][d0 + d] = acc[r][d];
+      for (int h = 0; h < 2; ++h) store16(out[r] + d0 + 16 * h, acc[r][h]);
   }
   for (; d0 < head_dim; ++d0) {  // head dims past the last whole block
     for (int r = 0; r < kHeadBlock; ++r) {
-      float sum = 0.0f;
-      for (int64_t j = 0; j < n_pos; ++j) sum += att[r][j] * values[j * head_dim + d0];
+      float sum = out[r][d0];
+      for (int64_t j = j_begin; j < j_end; ++j) sum += att[r][j] * values[j * head_dim + d0];
       out[r][d0] = sum;
     }
   }
 }
 
+#pragma GCC diagnostic pop
+
 }  // namespace
 
 size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim) {
-  // Per thread: one KV head's keys and values decoded to f32, kHeadBlock + 1
-  // rows of scores (the first also holds one key row while the keys are
-  // transposed; the last serves the padding rows of a partial head block),
-  // and one output row for those padding rows.
-  return static_cast<size_t>(longest_ctx * 2 * head_dim +
-                             (kHeadBlock + 1) * std::max(longest_ctx, head_dim) + head_dim);
+  // Per thread: one KV head's keys and values decoded to f32, the score rows
+  // of a query tile plus one (the first also holds one key row while the
+  // keys are transposed; the last serves the padding rows of a partial head
+  // block), and one output row for those padding rows.
+  return static_cast<size_t>(keys_stride(longest_ctx) * head_dim + longest_ctx * head_dim +
+                             (kQueryTile * kHeadBlock + 1) * std::max(longest_ctx, head_dim) +
+                             head_dim);
 }
 
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
@@ -194,11 +231,12 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
   const auto n_jobs = static_cast<int64_t>(runs.size()) * shape.n_head_kv;
 
   pool.run([&](int thread, int n_threads) {
-    float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (head_dim, positions)
-    float* values = keys + longest * head_dim;                               // (positions, head_dim)
+    float* keys = scratch.data() + static_cast<size_t>(thread) * per_thread;  // (head_dim, stride)
+    float* values = keys + keys_stride(longest) * head_dim;                   // (positions, head_dim)
     const int64_t row = std::max(longest, head_dim);
-    float* att = values + longest * head_dim;          // (kHeadBlock + 1, row) scores
-    float* spare_out = att + (kHeadBlock + 1) * row;   // (head_dim) padding rows' output
+    float* att = values + longest * head_dim;  // (kQueryTile * kHeadBlock + 1, row) scores
+    float* spare_att = att + kQueryTile * kHeadBlock * row;
+    float* spare_out = spare_att + row;        // (head_dim) padding rows' output
     const auto [begin, end] = runtime::split_range(n_jobs, thread, n_threads);
     for (int64_t job = begin; job < end; ++job) {
       const auto [first, last] = runs[static_cast<size_t>(job / shape.n_head_kv)];
@@ -206,33 +244,52 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
       const KvCache& cache = *slots[first].cache;
       const int64_t kv_offset = kv_head * head_dim;
       const int64_t n_pos = slots[last - 1].pos + 1;  // positions the last token sees
+      const int64_t stride = keys_stride(n_pos);
 
-      // Keys transposed, (head_dim, n_pos); values as rows, (n_pos, head_dim).
+      // Keys transposed, (head_dim, stride); values as rows, (n_pos, head_dim).
       for (int64_t j = 0; j < n_pos; ++j) {
         float* key_row = att;  // free until the scores below
         cache.load_k(layer, j, kv_offset, head_dim, key_row);
-        for (int64_t d = 0; d < head_dim; ++d) keys[d * n_pos + j] = key_row[d];
+        for (int64_t d = 0; d < head_dim; ++d) keys[d * stride + j] = key_row[d];
         cache.load_v(layer, j, kv_offset, head_dim, values + j * head_dim);
       }
-      for (size_t t = first; t < last; ++t) {
-        const int64_t pos = slots[t].pos;  // this query sees positions 0..pos
-        const int64_t token = static_cast<int64_t>(t);
-        const int64_t group_end = (kv_head + 1) * gqa_ratio;
-        for (int64_t h0 = kv_head * gqa_ratio; h0 < group_end; h0 += kHeadBlock) {
-          // Rows past the group's last head repeat its first and write to spare rows.
-          const float* q_rows[kHeadBlock];
-          float* att_rows[kHeadBlock];
-          float* out_rows[kHeadBlock];
-          for (int r = 0; r < kHeadBlock; ++r) {
-            const bool real = h0 + r < group_end;
-            const int64_t h = real ? h0 + r : h0;
-            q_rows[r] = q + token * q_dim + h * head_dim;
-            att_rows[r] = att + (real ? r : kHeadBlock) * row;
-            out_rows[r] = real ? out + token * q_dim + h * head_dim : spare_out;
+      const int64_t group_end = (kv_head + 1) * gqa_ratio;
+      for (int64_t h0 = kv_head * gqa_ratio; h0 < group_end; h0 += kHeadBlock) {
+        for (size_t t0 = first; t0 < last; t0 += kQueryTile) {
+          const size_t t1 = std::min(last, t0 + kQueryTile);
+          // Rows of the tile's tokens; rows past the group's last head repeat
+          // its first head and write to the spare rows.
+          const float* q_rows[kQueryTile][kHeadBlock];
+          float* att_rows[kQueryTile][kHeadBlock];
+          float* out_rows[kQueryTile][kHeadBlock];
+          for (size_t t = t0; t < t1; ++t) {
+            const int64_t token = static_cast<int64_t>(t), i = token - static_cast<int64_t>(t0);
+            for (int r = 0; r < kHeadBlock; ++r) {
+              const bool real = h0 + r < group_end;
+              const int64_t h = real ? h0 + r : h0;
+              q_rows[i][r] = q + token * q_dim + h * head_dim;
+              att_rows[i][r] = real ? att + (i * kHeadBlock + r) * row : spare_att;
+              out_rows[i][r] = real ? out + token * q_dim + h * head_dim : spare_out;
+              std::fill_n(out_rows[i][r], head_dim, 0.0f);
+            }
           }
-          scores_rows(q_rows, keys, n_pos, pos + 1, head_dim, scale, att_rows);
-          for (int r = 0; r < kHeadBlock && h0 + r < group_end; ++r) softmax(att_rows[r], pos + 1);
-          weighted_sums(att_rows, values, pos + 1, head_dim, out_rows);
+          const int64_t tile_positions = slots[t1 - 1].pos + 1;  // the tile's last token sees most
+          // Token t sees positions 0..pos: its part of key block [jb, jb + kKeyBlock).
+          const auto seen_end = [&](size_t t, int64_t jb) {
+            return std::min(jb + kKeyBlock, slots[t].pos + 1);
+          };
+          for (int64_t jb = 0; jb < tile_positions; jb += kKeyBlock)
+            for (size_t t = t0; t < t1; ++t)
+              if (jb < seen_end(t, jb))
+                scores_rows(q_rows[t - t0], keys, stride, jb, seen_end(t, jb), head_dim, scale,
+                            att_rows[t - t0]);
+          for (size_t t = t0; t < t1; ++t)
+            for (int r = 0; r < kHeadBlock && h0 + r < group_end; ++r)
+              softmax(att_rows[t - t0][r], slots[t].pos + 1);
+          for (int64_t jb = 0; jb < tile_positions; jb += kKeyBlock)
+            for (size_t t = t0; t < t1; ++t)
+              if (jb < seen_end(t, jb))
+                weighted_sums(att_rows[t - t0], values, jb, seen_end(t, jb), head_dim, out_rows[t - t0]);
         }
       }
     }
