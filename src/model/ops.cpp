@@ -4,6 +4,7 @@
 #include "model/ops.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -13,6 +14,37 @@
 #include "formats/convert.h"
 
 namespace hy2bit::model {
+namespace {
+
+// The loops the forward pass spends its non-matmul time in are built for
+// AVX-512, AVX2 and plain x86-64 (GCC function multi-versioning picks one
+// when the program loads; elsewhere the default build is used).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HY2BIT_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HY2BIT_SIMD_CLONES
+#endif
+
+// exp(x) within a few ulp of expf, for x clamped to [-87.3, 88.7] (so
+// exp_approx(-inf) is ~2^-126, not 0): x = n ln2 + r with |r| <= ln2 / 2,
+// exp(r) by Cephes' degree-7 polynomial, 2^n through the exponent bits.
+// Branch-free, so loops over it vectorise (glibc's expf does not).
+inline float exp_approx(float x) {
+  x = std::min(std::max(x, -87.3f), 88.7f);
+  const float n = std::nearbyint(x * 1.44269504088896341f);
+  const float r = std::fma(n, -1.428606820309417e-6f, std::fma(n, -0.693145751953125f, x));
+  float p = 1.9875691500e-4f;
+  p = std::fma(p, r, 1.3981999507e-3f);
+  p = std::fma(p, r, 8.3334519073e-3f);
+  p = std::fma(p, r, 4.1665795894e-2f);
+  p = std::fma(p, r, 1.6666665459e-1f);
+  p = std::fma(p, r, 5.0000001201e-1f);
+  const float e = std::fma(p * r, r, r) + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  return e * std::bit_cast<float>(bits);
+}
+
+}  // namespace
 
 void rmsnorm(float* out, const float* x, const float* weight, int64_t n, float eps) {
   double sum_sq = 0.0;
@@ -68,36 +100,38 @@ void rope_then_head_norm(float* x, int64_t n_heads, int64_t head_dim, int64_t n_
   }
 }
 
+HY2BIT_SIMD_CLONES
 void swiglu(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+    gate[i] = g / (1.0f + exp_approx(-g)) * up[i];
   }
 }
 
+HY2BIT_SIMD_CLONES
 void softmax(float* x, int64_t n) {
+  constexpr int kLanes = 16;  // independent maxima and sums, so the loops vectorise
+  float lane_max[kLanes];
+  for (float& m : lane_max) m = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_max[l] = x[i + l] > lane_max[l] ? x[i + l] : lane_max[l];
   float max_value = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, x[i]);
+  for (float m : lane_max) max_value = std::max(max_value, m);
+  for (; i < n; ++i) max_value = std::max(max_value, x[i]);
+  for (i = 0; i < n; ++i) x[i] = exp_approx(x[i] - max_value);
+  double lane_sum[kLanes] = {};  // in double, as ggml sums
+  for (i = 0; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_sum[l] += x[i + l];
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max_value);
-    sum += x[i];
-  }
+  for (double s : lane_sum) sum += s;
+  for (; i < n; ++i) sum += x[i];
   const float inv_sum = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv_sum;
+  for (i = 0; i < n; ++i) x[i] *= inv_sum;
 }
 
 namespace {
 
-// The two loops attention spends its time in, built for AVX-512, AVX2 and
-// plain x86-64 (GCC function multi-versioning picks one when the program
-// loads; elsewhere the default build is used). Eight partial sums let the
-// compiler vectorise the dot product without reassociating on its own.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define HY2BIT_ATTENTION_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HY2BIT_ATTENTION_CLONES
-#endif
 
 // Query heads attention handles together: the heads of one GQA group share
 // every key and value load (HY-1.8B: 4 per KV head).
@@ -141,7 +175,7 @@ typedef float Floats16 __attribute__((vector_size(64)));
 // [j_begin, j_end), with the keys stored transposed (keys_t[d * stride + j]).
 // A block of 16 positions x 4 rows stays in registers while d runs; each sum
 // runs over d in order, as a plain dot product would.
-HY2BIT_ATTENTION_CLONES
+HY2BIT_SIMD_CLONES
 void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int64_t j_begin,
                  int64_t j_end, int64_t head_dim, float scale, float* const* att) {
   int64_t j0 = j_begin;
@@ -166,7 +200,7 @@ void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int
 // rows of head_dim) for the kHeadBlock rows; 32 dims x 4 rows stay in
 // registers while j runs. Called on zeroed rows for consecutive ranges, each
 // element is summed over j in order, as one loop over all positions would.
-HY2BIT_ATTENTION_CLONES
+HY2BIT_SIMD_CLONES
 void weighted_sums(const float* const* att, const float* values, int64_t j_begin, int64_t j_end,
                    int64_t head_dim, float* const* out) {
   int64_t d0 = 0;
