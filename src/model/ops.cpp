@@ -169,7 +169,7 @@ typedef float Floats16 __attribute__((vector_size(64)));
   return v;
 }
 
-[[gnu::always_inline]] inline void store16(float* p, Floats16 v) { std::memcpy(p, &v, sizeof(v)); }
+[[gnu::always_inline]] inline void store16(float* p, const Floats16& v) { std::memcpy(p, &v, sizeof(v)); }
 
 // att[r][j] = scale * q[r] . k_j for the kHeadBlock query rows and j in
 // [j_begin, j_end), with the keys stored transposed (keys_t[d * stride + j]).
