@@ -1,4 +1,4 @@
-// Element-wise and per-head operations of the forward pass, scalar f32:
+// Element-wise and per-head operations of the forward pass, in f32:
 // RMSNorm, NEOX RoPE, SwiGLU, softmax, causal GQA attention over the KV
 // cache. Matmuls are not here (kernels/matmul.h). No allocation inside.
 #pragma once
@@ -51,9 +51,11 @@ struct AttentionShape {
 size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim);
 
 // Causal attention of one layer for each slot's query row: q (n, n_head*head_dim)
-// against the slot's cache positions 0..pos, out (n, n_head*head_dim). Each
-// KV head's keys and values are decoded from f16 once per run of tokens that
-// share a cache. `scratch` holds pool.size() * attention_scratch_floats().
+// against the slot's cache positions 0..pos, out (n, n_head*head_dim). For a
+// run of several tokens that share a cache, each KV head's keys and values
+// are decoded once and tiled over the tokens; a single token reads the rows
+// straight from the cache. The heads of a GQA group share every key and
+// value load. `scratch` holds pool.size() * attention_scratch_floats().
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
                const AttentionShape& shape, std::span<float> scratch, runtime::ThreadPool& pool);
 
