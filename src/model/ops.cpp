@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "formats/convert.h"
 
 namespace hy2bit::model {
 namespace {

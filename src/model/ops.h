@@ -17,7 +17,9 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n, float e
 
 // Rotates the first n_rot dims of each of n_heads heads (head_dim apart) by
 // position pos, NEOX style: dim i pairs with i + n_rot/2, angle
-// pos * freq_scale * freq_base^(-2i/n_rot), computed as ggml does.
+// pos * freq_scale * freq_base^(-2i/n_rot), computed as ggml does. The
+// forward pass uses the fused rope_then_head_norm below; this one stays as
+// the plain reference the tests hold the fused one to.
 void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos,
                float freq_base, float freq_scale);
 
