@@ -301,16 +301,36 @@ void BM_LayerStackRoofline(benchmark::State& state) {
   MatmulScratch scratch;
   std::vector<float> x(up.n_rows, 0.5f), y_q(q.n_rows), y_k(kv.n_rows), y_v(kv.n_rows),
       y_gate(up.n_rows), y_up(up.n_rows), y_down(down.n_rows);
+  // The layer's matmuls for n_tokens tokens (x and the y_* hold that many).
+  const auto layer_pass = [&](const Layer& l, int64_t n_tokens) {
+    const MatmulOutput qkv[] = {{&l.q, y_q.data()}, {&l.k, y_k.data()}, {&l.v, y_v.data()}};
+    matmul_shared_input(qkv, x.data(), n_tokens, pool, scratch);
+    matmul(l.o, x.data(), n_tokens, y_down.data(), pool, scratch);
+    const MatmulOutput gate_up[] = {{&l.gate, y_gate.data()}, {&l.up, y_up.data()}};
+    matmul_shared_input(gate_up, x.data(), n_tokens, pool, scratch);
+    matmul(l.down, x.data(), n_tokens, y_down.data(), pool, scratch);
+  };
   roofline_loop(state, pool, stream_bytes, [&] {
-    for (const Layer& l : layers) {
-      const MatmulOutput qkv[] = {{&l.q, y_q.data()}, {&l.k, y_k.data()}, {&l.v, y_v.data()}};
-      matmul_shared_input(qkv, x.data(), 1, pool, scratch);
-      matmul(l.o, x.data(), 1, y_down.data(), pool, scratch);
-      const MatmulOutput gate_up[] = {{&l.gate, y_gate.data()}, {&l.up, y_up.data()}};
-      matmul_shared_input(gate_up, x.data(), 1, pool, scratch);
-      matmul(l.down, x.data(), 1, y_down.data(), pool, scratch);
-    }
+    for (const Layer& l : layers) layer_pass(l, 1);
   });
+  // Multi-token vs one-token throughput per weight: the same matmuls for
+  // kPrefillTokens tokens (compute-bound, so timed after the loop on one
+  // layer, best of a few passes) against the one-token rate just measured.
+  constexpr int64_t kPrefillTokens = 512;
+  const double weights_per_layer =
+      static_cast<double>(2 * q.n_rows * q.n_cols + 2 * kv.n_rows * kv.n_cols +
+                          2 * up.n_rows * up.n_cols + down.n_rows * down.n_cols);
+  for (std::vector<float>* v : {&x, &y_q, &y_k, &y_v, &y_gate, &y_up, &y_down})
+    v->assign(v->size() * kPrefillTokens, 0.5f);
+  double best_seconds = 1e30;
+  for (int rep = 0; rep < 5; ++rep)
+    best_seconds = std::min(best_seconds, seconds_of([&] { layer_pass(layers[0], kPrefillTokens); }));
+  const double decode_pass_seconds = stream_bytes / (state.counters["weight_GB/s"] * 1e9);
+  const double decode_gops = 2 * weights_per_layer * kLayers / decode_pass_seconds / 1e9;
+  const double prefill_gops = 2 * weights_per_layer * kPrefillTokens / best_seconds / 1e9;
+  state.counters["decode_GOPS"] = decode_gops;
+  state.counters["prefill_GOPS"] = prefill_gops;
+  state.counters["multi/one"] = prefill_gops / decode_gops;
   state.SetLabel("q2_0c_32_layers " + std::string(isa_name(**table)));
 }
 BENCHMARK(BM_LayerStackRoofline)

@@ -118,8 +118,6 @@ void tiles_tokens(const Q2_0CTiles& w, const ActsQ8& acts, int64_t tile, int64_t
         __m512i v[NW];
         for (int n = 0; n < NW; ++n)
           v[n] = _mm512_load_si512(w.blocks[(tile + n) * w.n_blocks + i].qs[16 * half + g]);
-        // Keep the codes in registers: GCC would fold the load into each of
-        // the three shifts, and loads are the scarce port here.
         const int8_t* ag = a + 4 * g * kDwordStride;
         for (int j = 0; j < 4; ++j) {
           __m512i c[NW];
