@@ -26,7 +26,7 @@ struct ModelSummary {
   std::string name;           // general.name
   std::string architecture;   // "hunyuan-dense"
   std::string weight_types;   // e.g. "q2_0c" (the main linear weight type), "q2_0c+q6_K"
-  std::string isa;            // kernel path in use: scalar, avx2, avx512, neon
+  std::string isa;            // kernel path in use: scalar, avx2, avx2_vnni, avx512, neon, ...
   int64_t n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, head_dim = 0;
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;

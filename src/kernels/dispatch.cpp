@@ -22,11 +22,14 @@
 namespace hy2bit::kernels {
 namespace {
 
-constexpr std::string_view kIsaNames[] = {"scalar", "avx2", "avx512", "neon", "neon_i8mm"};
+// Best last, per architecture.
+constexpr std::string_view kIsaNames[] = {"scalar", "avx2", "avx2_vnni", "avx512", "neon",
+                                          "neon_i8mm"};
 
 // What this CPU and OS can run, per path.
 struct CpuSupport {
   bool avx2 = false;    // AVX2 + FMA + F16C + BMI2, YMM state saved by the OS
+  bool avx2_vnni = false;  // + AVX-VNNI (VEX vpdpbusd)
   bool avx512 = false;  // + AVX-512 F/BW/VL/DQ/VNNI/VBMI, ZMM state saved
   bool neon = false;       // AdvSIMD with dotprod and fp16 (armv8.2-a+dotprod+fp16)
   bool neon_i8mm = false;  // + int8 matrix multiply (smmla)
@@ -55,6 +58,7 @@ CpuSupport detect_cpu() {
              avx512vl = ebx & (1u << 31);
   const bool avx512vbmi = ecx & (1u << 1), avx512vnni = ecx & (1u << 11);
   s.avx2 = os_ymm && avx2 && fma && f16c && bmi2;
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) s.avx2_vnni = s.avx2 && (eax & (1u << 4));
   s.avx512 =
       s.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl && avx512vbmi && avx512vnni;
   return s;
@@ -83,6 +87,7 @@ bool supported(std::string_view isa) {
   const CpuSupport& s = cpu_support();
   if (isa == "scalar") return true;
   if (isa == "avx2") return s.avx2;
+  if (isa == "avx2_vnni") return s.avx2_vnni;
   if (isa == "avx512") return s.avx512;
   if (isa == "neon") return s.neon;
   if (isa == "neon_i8mm") return s.neon_i8mm;
@@ -96,12 +101,17 @@ const KernelTable* avx2_table() {
   static const KernelTable table = avx2::make_table();
   return &table;
 }
+const KernelTable* avx2_vnni_table() {
+  static const KernelTable table = avx2_vnni::make_table();
+  return &table;
+}
 const KernelTable* avx512_table() {
   static const KernelTable table = avx512::make_table();
   return &table;
 }
 #else
 const KernelTable* avx2_table() { return nullptr; }
+const KernelTable* avx2_vnni_table() { return nullptr; }
 const KernelTable* avx512_table() { return nullptr; }
 #endif
 
@@ -167,6 +177,7 @@ const KernelTable* kernels_for_isa(std::string_view isa) {
     return &table;
   }
   if (isa == "avx2") return avx2_table();
+  if (isa == "avx2_vnni") return avx2_vnni_table();
   if (isa == "avx512") return avx512_table();
   if (isa == "neon") return neon_table();
   if (isa == "neon_i8mm") return neon_i8mm_table();
@@ -187,8 +198,8 @@ Result<const KernelTable*> active_kernels() {
   bool known = false;
   for (std::string_view name : kIsaNames) known = known || name == isa;
   if (!known)
-    return make_error("HY2BIT_ISA=", isa, " is not a kernel path (expected one of scalar, avx2, ",
-                      "avx512, neon, neon_i8mm)");
+    return make_error("HY2BIT_ISA=", isa, " is not a kernel path (expected one of ",
+                      list_names({std::begin(kIsaNames), std::end(kIsaNames)}), ")");
   const KernelTable* table = kernels_for_isa(isa);
   if (table == nullptr)
     return make_error("HY2BIT_ISA=", isa,

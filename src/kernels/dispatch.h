@@ -1,7 +1,8 @@
 // Chooses the kernel path once at start from the CPU's features (checking
 // that the OS saves the registers, via XGETBV; getauxval on Arm) and
-// HY2BIT_ISA=scalar|avx2|avx512|neon|neon_i8mm, and holds one table of typed
-// function pointers per path (neon: dotprod only; neon_i8mm adds smmla).
+// HY2BIT_ISA=scalar|avx2|avx2_vnni|avx512|neon|neon_i8mm, and holds one
+// table of typed function pointers per path (avx2_vnni: the AVX2 kernels with
+// AVX-VNNI's vpdpbusd; neon: dotprod only; neon_i8mm adds smmla).
 // The only global state in hy2bit is the table chosen here.
 #pragma once
 

@@ -1,5 +1,6 @@
 // The table of typed kernel function pointers for one ISA path (scalar,
-// avx2, avx512, neon, neon_i8mm) and the quantized-activation format they share.
+// avx2, avx2_vnni, avx512, neon, neon_i8mm) and the quantized-activation
+// format they share.
 // Each weight type gets: an activation quantizer, an optional repack into the
 // path's layout (packed_layouts.h) and a row-range GEMM. No intrinsics here.
 #pragma once
@@ -109,6 +110,9 @@ namespace scalar {
 KernelTable make_table();
 }
 namespace avx2 {
+KernelTable make_table();
+}
+namespace avx2_vnni {  // the x86_avx2 sources built with AVX-VNNI
 KernelTable make_table();
 }
 namespace avx512 {

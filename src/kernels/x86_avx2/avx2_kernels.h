@@ -1,7 +1,11 @@
 // The AVX2 path (AVX2, FMA, F16C, BMI2): row tiles of 8 rows, one row per
-// 32-bit lane of a ymm register; u8 x s8 dot products with vpmaddubsw +
-// vpmaddwd (bounds checked per kernel so int16 never saturates), bit-exact
-// with the scalar path for every integer type. Layouts: packed_layouts.h, R = 8.
+// 32-bit lane of a ymm register; bit-exact with the scalar path for every
+// integer type. Layouts: packed_layouts.h, R = 8.
+// Every file of this folder is built twice: as the "avx2" path, where u8 x s8
+// dot products take vpmaddubsw + vpmaddwd (bounds checked per kernel so int16
+// never saturates), and with HY2BIT_AVX_VNNI as the "avx2_vnni" path, where
+// one AVX-VNNI vpdpbusd does both (tile_loop.h). Each build has its own
+// namespace, named by HY2BIT_AVX2_NAMESPACE.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +13,15 @@
 #include "kernels/kernel_table.h"
 #include "kernels/packed_layouts.h"
 
-namespace hy2bit::kernels::avx2 {
+#if defined(HY2BIT_AVX_VNNI)
+#define HY2BIT_AVX2_NAMESPACE avx2_vnni
+#define HY2BIT_AVX2_ISA_NAME "avx2_vnni"
+#else
+#define HY2BIT_AVX2_NAMESPACE avx2
+#define HY2BIT_AVX2_ISA_NAME "avx2"
+#endif
+
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 
 constexpr int kRows = 8;  // rows per tile: one per 32-bit lane of a ymm register
 
@@ -47,4 +59,4 @@ TypeKernels f32_kernels();
 TypeKernels f16_kernels();
 TypeKernels bf16_kernels();
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

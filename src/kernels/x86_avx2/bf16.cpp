@@ -2,7 +2,7 @@
 // tiles, widened exactly (bf16 bits << 16) as they are loaded.
 #include "kernels/x86_avx2/float_gemm.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 
 void gemm_bf16(const PackedFloat<formats::bf16_bits>& w, const float* x, int64_t n_tokens,
                int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
@@ -14,4 +14,4 @@ void gemm_bf16(const PackedFloat<formats::bf16_bits>& w, const float* x, int64_t
 
 TypeKernels bf16_kernels() { return float_kernels<formats::bf16_bits, gemm_bf16>(); }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -2,7 +2,7 @@
 // tiles, widened with vcvtph2ps (F16C) as they are loaded.
 #include "kernels/x86_avx2/float_gemm.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 
 void gemm_f16(const PackedFloat<formats::f16_bits>& w, const float* x, int64_t n_tokens,
               int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
@@ -12,4 +12,4 @@ void gemm_f16(const PackedFloat<formats::f16_bits>& w, const float* x, int64_t n
 
 TypeKernels f16_kernels() { return float_kernels<formats::f16_bits, gemm_f16>(); }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

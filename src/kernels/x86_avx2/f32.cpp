@@ -1,7 +1,7 @@
 // AVX2 F32 GEMM: the float outer-product kernel (float_gemm.h) on f32 tiles.
 #include "kernels/x86_avx2/float_gemm.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 
 void gemm_f32(const PackedFloat<float>& w, const float* x, int64_t n_tokens, int64_t row_begin,
               int64_t row_end, float* y, int64_t ldy) {
@@ -11,4 +11,4 @@ void gemm_f32(const PackedFloat<float>& w, const float* x, int64_t n_tokens, int
 
 TypeKernels f32_kernels() { return float_kernels<float, gemm_f32>(); }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

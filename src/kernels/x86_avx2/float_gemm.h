@@ -8,7 +8,7 @@
 
 #include "kernels/x86_avx2/tile_loop.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
 constexpr int kFloatTokenTile = 8;
@@ -71,4 +71,4 @@ TypeKernels float_kernels() {
 }
 
 }  // namespace
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -1,11 +1,11 @@
 // AVX2 Q4_0 GEMM. Layout (packed_layouts.h, R = 8): per tile and 32-block,
 // 8 fp16 d and 4 groups of 32 bytes; byte m of row r's dword holds the nibble
-// of k = 8g + m (low) and k = 8g + 4 + m (high). vpmaddubsw pairs of n * q
+// of k = 8g + m (low) and k = 8g + 4 + m (high). On plain AVX2 the pairs of n * q
 // are <= 3810, so a block's 8 products per pair-lane add in int16 (<= 30480)
 // before one vpmaddwd. isum = dot - 8 * sum(q); acc = fma(d * d_act, isum, acc).
 #include "kernels/x86_avx2/tile_loop.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
 constexpr int kTokenTile = 4;
@@ -30,15 +30,14 @@ void tile_tokens(const Q4_0Tiles& w, const ActsQ8& acts, int64_t tile, int64_t t
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
       for (int t = 0; t < NT; ++t) {
         const int8_t* qg = acts.qs + (t0 + t) * n_cols + 32 * i + 8 * g;
-        pairs[t] = _mm256_add_epi16(
-            pairs[t], _mm256_add_epi16(_mm256_maddubs_epi16(lo, broadcast_dword(qg)),
-                                       _mm256_maddubs_epi16(hi, broadcast_dword(qg + 4))));
+        pairs[t] = products_add(pairs[t], lo, broadcast_dword(qg));
+        pairs[t] = products_add(pairs[t], hi, broadcast_dword(qg + 4));
       }
     }
     for (int t = 0; t < NT; ++t) {
       const int64_t ab = (t0 + t) * w.n_blocks + i;
       const __m256i isum =
-          _mm256_sub_epi32(widen_pairs(pairs[t]), _mm256_set1_epi32(8 * acts.sums[ab]));
+          _mm256_sub_epi32(products_to_int32(pairs[t]), _mm256_set1_epi32(8 * acts.sums[ab]));
       const __m256 scale = _mm256_mul_ps(d, _mm256_set1_ps(acts.d[ab]));
       acc[t] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(isum), acc[t]);
     }
@@ -73,4 +72,4 @@ TypeKernels q4_0_kernels() {
   return k;
 }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -1,13 +1,13 @@
 // AVX2 Q6_K GEMM. Layout (packed_layouts.h, R = 8): per tile and 256-block a
 // head (8 fp16 d, int8 scales[16 groups][8 rows]) and 16 groups of three
 // 32-byte vectors (low nibbles for j = 0,1 and 2,3, high 2-bit pairs) for
-// k = 16g + 4j + m at byte m of row r's dword. vpmaddubsw pairs of q6 * q are
+// k = 16g + 4j + m at byte m of row r's dword. On plain AVX2 pairs of q6 * q are
 // <= 16002, so two add in int16; vpmaddwd widens to the row lane. Per group:
 // (dot - 32 * sum16(q)) * scale, summed per block, then
 // acc = fma(d * d_act, isum, acc), exactly as scalar.
 #include "kernels/x86_avx2/tile_loop.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
 constexpr int kTokenTile = 3;
@@ -44,13 +44,15 @@ void tile_tokens(const Q6_KTiles& w, const ActsQ8& acts, int64_t tile, int64_t t
       const __m256i scale = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(scale_bits));
       for (int t = 0; t < NT; ++t) {
         const int8_t* qg = acts.qs + (t0 + t) * n_cols + 256 * i + 16 * g;
-        const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, broadcast_dword(qg)),
-                                             _mm256_maddubs_epi16(q1, broadcast_dword(qg + 4)));
-        const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, broadcast_dword(qg + 8)),
-                                             _mm256_maddubs_epi16(q3, broadcast_dword(qg + 12)));
+        const __m256i zero = _mm256_setzero_si256();
+        const __m256i p01 = products_add(products_add(zero, q0, broadcast_dword(qg)), q1,
+                                         broadcast_dword(qg + 4));
+        const __m256i p23 = products_add(products_add(zero, q2, broadcast_dword(qg + 8)), q3,
+                                         broadcast_dword(qg + 12));
         const int32_t sum16 = acts.sums16[(t0 + t) * n_groups_row + 16 * i + g];
-        const __m256i dot = _mm256_sub_epi32(_mm256_add_epi32(widen_pairs(p01), widen_pairs(p23)),
-                                             _mm256_set1_epi32(32 * sum16));
+        const __m256i dot =
+            _mm256_sub_epi32(_mm256_add_epi32(products_to_int32(p01), products_to_int32(p23)),
+                             _mm256_set1_epi32(32 * sum16));
         isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(dot, scale));
       }
     }
@@ -90,4 +92,4 @@ TypeKernels q6_k_kernels() {
   return k;
 }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -1,11 +1,11 @@
 // AVX2 Q8_0 GEMM. Layout (packed_layouts.h, R = 8, signed): per tile and
 // 32-block, 8 fp16 d and 8 groups of 32 bytes, row r's dword holding the int8
-// weights of k = 4g .. 4g + 3. vpmaddubsw needs one unsigned operand, so it
-// takes |w| and q with w's sign (vpsignb); pairs stay <= 2 * 128 * 127 and are
-// widened at once. isum = sum(w * q) exactly; acc = fma(d * d_act, isum, acc).
+// weights of k = 4g .. 4g + 3. u8 x s8 products need one unsigned operand,
+// so they take |w| and q with w's sign (vpsignb); vpmaddubsw pairs stay
+// <= 2 * 128 * 127 and are widened at once. isum = sum(w * q) exactly; acc = fma(d * d_act, isum, acc).
 #include "kernels/x86_avx2/tile_loop.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
 constexpr int kTokenTile = 4;
@@ -28,8 +28,7 @@ void tile_tokens(const Q8_0Tiles& w, const ActsQ8& acts, int64_t tile, int64_t t
       const __m256i magnitude = _mm256_sign_epi8(v, v);
       for (int t = 0; t < NT; ++t) {
         const __m256i a = broadcast_dword(acts.qs + (t0 + t) * n_cols + 32 * i + 4 * g);
-        const __m256i pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(a, v));
-        dot[t] = _mm256_add_epi32(dot[t], widen_pairs(pairs));
+        dot[t] = int32_add_products(dot[t], magnitude, _mm256_sign_epi8(a, v));
       }
     }
     for (int t = 0; t < NT; ++t) {
@@ -70,4 +69,4 @@ TypeKernels q8_0_kernels() {
   return k;
 }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

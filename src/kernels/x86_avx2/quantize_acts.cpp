@@ -3,7 +3,7 @@
 #include "kernels/acts_tiling.h"
 #include "kernels/x86_avx2/tile_loop.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
 inline int32_t hsum_epi32(__m256i v) {
@@ -83,4 +83,4 @@ void quantize_acts_q8_0(const float* x, int64_t token_begin, int64_t token_end,
   quantize_tokens(x, token_begin, token_end, acts);
 }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

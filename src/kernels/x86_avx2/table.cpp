@@ -1,11 +1,11 @@
-// The avx2 path's kernel table: every type has an AVX2 kernel.
+// The avx2 (or avx2_vnni) path's kernel table: every type has a kernel.
 #include "kernels/x86_avx2/avx2_kernels.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 
 KernelTable make_table() {
   KernelTable t;
-  t.isa = "avx2";
+  t.isa = HY2BIT_AVX2_ISA_NAME;
   t.f32 = f32_kernels();
   t.f16 = f16_kernels();
   t.bf16 = bf16_kernels();
@@ -16,4 +16,4 @@ KernelTable make_table() {
   return t;
 }
 
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -11,7 +11,7 @@
 #include "kernels/x86_avx2/avx2_kernels.h"
 #include "kernels/x86_simd.h"
 
-namespace hy2bit::kernels::avx2 {
+namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
 // Calls fn.template operator()<NT>(tile, t0, valid_rows) for NT == max_nt,
@@ -63,8 +63,36 @@ inline __m256 load_f16x8(const formats::f16_bits* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-// Sum of pairs of int16 lanes into int32 lanes (vpmaddwd with ones).
-inline __m256i widen_pairs(__m256i v) { return _mm256_madd_epi16(v, _mm256_set1_epi16(1)); }
+// u8 x s8 products, 4 per 32-bit row lane, into a running sum that
+// products_to_int32 turns into int32 lanes. AVX2: int16 pair sums
+// (vpmaddubsw) added in int16, so each kernel bounds how many it adds before
+// widening (vpmaddwd); AVX-VNNI: vpdpbusd adds straight into int32 and the
+// widening is free. Both give the same exact sums.
+inline __m256i products_add(__m256i sum, __m256i u8, __m256i s8) {
+#if defined(HY2BIT_AVX_VNNI)
+  return _mm256_dpbusd_avx_epi32(sum, u8, s8);
+#else
+  return _mm256_add_epi16(sum, _mm256_maddubs_epi16(u8, s8));
+#endif
+}
+
+inline __m256i products_to_int32(__m256i sum) {
+#if defined(HY2BIT_AVX_VNNI)
+  return sum;
+#else
+  return _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
+#endif
+}
+
+// acc (int32 lanes) += the products of u8 and s8, where a single vpmaddubsw
+// pair sum may already need widening (Q8_0's |w| * q reach 2 * 128 * 127).
+inline __m256i int32_add_products(__m256i acc, __m256i u8, __m256i s8) {
+#if defined(HY2BIT_AVX_VNNI)
+  return _mm256_dpbusd_avx_epi32(acc, u8, s8);
+#else
+  return _mm256_add_epi32(acc, products_to_int32(_mm256_maddubs_epi16(u8, s8)));
+#endif
+}
 
 }  // namespace
-}  // namespace hy2bit::kernels::avx2
+}  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE
