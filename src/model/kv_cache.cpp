@@ -16,11 +16,15 @@ namespace {
 // F16C converts 8 values per instruction; GCC 12 does not vectorise
 // _Float16 conversions on its own (it emitted one vcvtph2ps per value, 5% of
 // a decode profile). Exact either way, so the choice is only speed.
-__attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const uint16_t* src, float* dst, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-  for (; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
+__attribute__((target("avx,f16c"))) void f16_rows_to_f32_f16c(const uint16_t* src, int64_t src_stride,
+                                                             int64_t n_rows, int64_t n, float* dst) {
+  for (int64_t r = 0; r < n_rows; ++r, src += src_stride, dst += n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(dst + i,
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+    for (; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
+  }
 }
 
 __attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint16_t* dst, int64_t n) {
@@ -55,12 +59,16 @@ std::optional<KvType> parse_kv_type(std::string_view name) {
 
 std::string_view kv_type_name(KvType type) { return type == KvType::kQ8_0 ? "q8_0" : "f16"; }
 
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
+void f16_rows_to_f32(const uint16_t* src, int64_t src_stride, int64_t n_rows, int64_t n,
+                     float* dst) {
 #if defined(__x86_64__)
-  if (have_f16c()) return f16_to_f32_f16c(src, dst, n);
+  if (have_f16c()) return f16_rows_to_f32_f16c(src, src_stride, n_rows, n, dst);
 #endif
-  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
+  for (int64_t r = 0; r < n_rows; ++r)
+    for (int64_t i = 0; i < n; ++i) dst[r * n + i] = formats::f16_to_f32(src[r * src_stride + i]);
 }
+
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) { f16_rows_to_f32(src, n, 1, n, dst); }
 
 void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
 #if defined(__x86_64__)
@@ -97,22 +105,27 @@ void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) 
   f32_row_to_f16(v, reinterpret_cast<uint16_t*>(v_row), kv_dim_);
 }
 
-void KvCache::load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t offset,
-                   int64_t n, float* dst) const {
-  const auto* row = static_cast<const uint8_t*>(buffer.data()) + row_offset(layer, pos);
+void KvCache::load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t n_rows,
+                   int64_t offset, int64_t n, float* dst) const {
+  const auto* first = static_cast<const uint8_t*>(buffer.data()) + row_offset(layer, pos);
   if (type_ == KvType::kQ8_0) {
-    formats::dequantize(formats::TypeId::kQ8_0, row + offset / kQ8Block * kQ8BlockBytes, dst, n);
+    for (int64_t r = 0; r < n_rows; ++r)
+      formats::dequantize(formats::TypeId::kQ8_0,
+                          first + r * row_bytes_ + offset / kQ8Block * kQ8BlockBytes, dst + r * n, n);
     return;
   }
-  f16_row_to_f32(reinterpret_cast<const uint16_t*>(row) + offset, dst, n);
+  f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + offset,
+                  static_cast<int64_t>(row_bytes_ / sizeof(uint16_t)), n_rows, n, dst);
 }
 
-void KvCache::load_k(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const {
-  load(k_, layer, pos, offset, n, dst);
+void KvCache::load_k(int64_t layer, int64_t pos, int64_t n_rows, int64_t offset, int64_t n,
+                     float* dst) const {
+  load(k_, layer, pos, n_rows, offset, n, dst);
 }
 
-void KvCache::load_v(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const {
-  load(v_, layer, pos, offset, n, dst);
+void KvCache::load_v(int64_t layer, int64_t pos, int64_t n_rows, int64_t offset, int64_t n,
+                     float* dst) const {
+  load(v_, layer, pos, n_rows, offset, n, dst);
 }
 
 }  // namespace hy2bit::model

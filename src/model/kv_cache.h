@@ -38,17 +38,21 @@ class KvCache {
 
   // Stores kv_dim keys and values (f32) for (layer, pos).
   void store(int64_t layer, int64_t pos, const float* k, const float* v);
-  // The n elements from `offset` of the keys / values at (layer, pos), as f32.
-  void load_k(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const;
-  void load_v(int64_t layer, int64_t pos, int64_t offset, int64_t n, float* dst) const;
+  // The n elements from `offset` of the keys / values at (layer, pos + r)
+  // for r < n_rows, as f32 rows of n, one after another in dst. Many rows
+  // per call: decode attention loads a head's rows in chunks.
+  void load_k(int64_t layer, int64_t pos, int64_t n_rows, int64_t offset, int64_t n,
+              float* dst) const;
+  void load_v(int64_t layer, int64_t pos, int64_t n_rows, int64_t offset, int64_t n,
+              float* dst) const;
 
  private:
   KvCache() = default;
   size_t row_offset(int64_t layer, int64_t pos) const {
     return static_cast<size_t>(layer * n_ctx_ + pos) * row_bytes_;
   }
-  void load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t offset,
-            int64_t n, float* dst) const;
+  void load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t n_rows,
+            int64_t offset, int64_t n, float* dst) const;
   int64_t n_ctx_ = 0;
   int64_t kv_dim_ = 0;
   KvType type_ = KvType::kF16;
@@ -57,7 +61,11 @@ class KvCache {
   runtime::PageBuffer v_;  // (n_layer, n_ctx) rows of values
 };
 
-// f16 <-> f32 rows (vectorised with F16C where the CPU has it).
+// f16 <-> f32 rows (vectorised with F16C where the CPU has it). The rows
+// version converts n elements of each of n_rows rows src_stride elements
+// apart into dst, n_rows x n.
+void f16_rows_to_f32(const uint16_t* src, int64_t src_stride, int64_t n_rows, int64_t n,
+                     float* dst);
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
 void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n);
 

@@ -142,6 +142,9 @@ constexpr int kHeadBlock = 4;
 constexpr int64_t kQueryTile = 8;
 // Positions per key/value block of that tiling.
 constexpr int64_t kKeyBlock = 64;
+// Key or value rows one decode step converts to f32 per cache call: one
+// call per row cost 8% of a decode in its overhead.
+constexpr int64_t kDecodeRows = 32;
 // Positions (scores) and head dims (weighted sums) per register block.
 constexpr int kPosBlock = 16;
 constexpr int kDimBlock = 32;
@@ -327,21 +330,26 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
         // cache, once for all heads of the group; nothing to share a decoded
         // copy with (decoding the whole cache per token was 17% of a decode
         // at 512 positions).
-        float* k_row = keys;  // (head_dim) each, the transposed-keys space is free here
-        float* v_row = keys + head_dim;
+        // Rows come kDecodeRows at a time (16 KiB of f32 at head_dim 128,
+        // in L1) into the transposed-keys space, free here.
+        float* rows = keys;
         for (int64_t h0 = kv_head * gqa_ratio; h0 < group_end; h0 += kHeadBlock) {
           const float* q_rows[kHeadBlock];
           float* att_rows[kHeadBlock];
           float* out_rows[kHeadBlock];
           set_rows(first, h0, 0, q_rows, att_rows, out_rows);
-          for (int64_t j = 0; j < n_pos; ++j) {
-            cache.load_k(layer, j, kv_offset, head_dim, k_row);
-            dot_rows(q_rows, k_row, head_dim, scale, j, att_rows);
+          for (int64_t j0 = 0; j0 < n_pos; j0 += kDecodeRows) {
+            const int64_t n_rows = std::min(kDecodeRows, n_pos - j0);
+            cache.load_k(layer, j0, n_rows, kv_offset, head_dim, rows);
+            for (int64_t j = 0; j < n_rows; ++j)
+              dot_rows(q_rows, rows + j * head_dim, head_dim, scale, j0 + j, att_rows);
           }
           for (int r = 0; r < kHeadBlock && h0 + r < group_end; ++r) softmax(att_rows[r], n_pos);
-          for (int64_t j = 0; j < n_pos; ++j) {
-            cache.load_v(layer, j, kv_offset, head_dim, v_row);
-            add_scaled_rows(att_rows, j, v_row, head_dim, out_rows);
+          for (int64_t j0 = 0; j0 < n_pos; j0 += kDecodeRows) {
+            const int64_t n_rows = std::min(kDecodeRows, n_pos - j0);
+            cache.load_v(layer, j0, n_rows, kv_offset, head_dim, rows);
+            for (int64_t j = 0; j < n_rows; ++j)
+              add_scaled_rows(att_rows, j0 + j, rows + j * head_dim, head_dim, out_rows);
           }
         }
         continue;
@@ -350,11 +358,11 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
       // Several tokens (prefill): keys transposed, (head_dim, stride); values
       // as rows, (n_pos, head_dim), decoded once for the whole run.
       const int64_t stride = keys_stride(n_pos);
+      cache.load_v(layer, 0, n_pos, kv_offset, head_dim, values);
       for (int64_t j = 0; j < n_pos; ++j) {
         float* key_row = att;  // free until the scores below
-        cache.load_k(layer, j, kv_offset, head_dim, key_row);
+        cache.load_k(layer, j, 1, kv_offset, head_dim, key_row);
         for (int64_t d = 0; d < head_dim; ++d) keys[d * stride + j] = key_row[d];
-        cache.load_v(layer, j, kv_offset, head_dim, values + j * head_dim);
       }
       for (int64_t h0 = kv_head * gqa_ratio; h0 < group_end; h0 += kHeadBlock) {
         for (size_t t0 = first; t0 < last; t0 += kQueryTile) {

@@ -1,7 +1,7 @@
 // KvCache stores and loads rows exactly as the reference conversions do: f16
 // as f32_to_f16 / f16_to_f32, q8_0 as the formats' q8_0 quantizer and
-// dequantizer, for whole rows and for per-head slices, and q8_0 takes 34/64
-// of f16's bytes.
+// dequantizer, for whole rows, per-head slices and many rows at once, and
+// q8_0 takes 34/64 of f16's bytes.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -44,8 +44,8 @@ TEST(KvCacheTest, StoresAndLoadsRowsAndHeadSlicesLikeTheReference) {
     const std::vector<float> want_k = reference_round_trip(type, k), want_v = reference_round_trip(type, v);
     for (int64_t offset = 0; offset < kKvDim; offset += kHeadDim) {
       std::vector<float> got_k(kHeadDim), got_v(kHeadDim);
-      cache.load_k(1, 5, offset, kHeadDim, got_k.data());
-      cache.load_v(1, 5, offset, kHeadDim, got_v.data());
+      cache.load_k(1, 5, 1, offset, kHeadDim, got_k.data());
+      cache.load_v(1, 5, 1, offset, kHeadDim, got_v.data());
       for (int64_t i = 0; i < kHeadDim; ++i) {
         EXPECT_EQ(got_k[i], want_k[offset + i]) << kv_type_name(type) << " k " << offset + i;
         EXPECT_EQ(got_v[i], want_v[offset + i]) << kv_type_name(type) << " v " << offset + i;
@@ -53,12 +53,35 @@ TEST(KvCacheTest, StoresAndLoadsRowsAndHeadSlicesLikeTheReference) {
     }
     // Other positions are untouched (zero) and a copy holds the same rows.
     std::vector<float> other(kKvDim, 1.0f);
-    cache.load_k(1, 4, 0, kKvDim, other.data());
+    cache.load_k(1, 4, 1, 0, kKvDim, other.data());
     for (float x : other) EXPECT_EQ(x, 0.0f);
     const KvCache copy = cache.copy();
     std::vector<float> copied(kKvDim);
-    copy.load_v(1, 5, 0, kKvDim, copied.data());
+    copy.load_v(1, 5, 1, 0, kKvDim, copied.data());
     EXPECT_EQ(copied, want_v);
+  }
+}
+
+TEST(KvCacheTest, LoadsManyRowsOfAHeadSliceAtOnce) {
+  for (KvType type : {KvType::kF16, KvType::kQ8_0}) {
+    std::mt19937 rng(5);
+    KvCache cache(kLayers, kCtx, kKvDim, type);
+    std::vector<std::vector<float>> want_k, want_v;
+    for (int64_t pos = 2; pos < 7; ++pos) {
+      const std::vector<float> k = random_row(rng), v = random_row(rng);
+      cache.store(0, pos, k.data(), v.data());
+      want_k.push_back(reference_round_trip(type, k));
+      want_v.push_back(reference_round_trip(type, v));
+    }
+    constexpr int64_t kRows = 5, kOffset = kHeadDim;
+    std::vector<float> got_k(kRows * kHeadDim), got_v(kRows * kHeadDim);
+    cache.load_k(0, 2, kRows, kOffset, kHeadDim, got_k.data());
+    cache.load_v(0, 2, kRows, kOffset, kHeadDim, got_v.data());
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t i = 0; i < kHeadDim; ++i) {
+        EXPECT_EQ(got_k[r * kHeadDim + i], want_k[r][kOffset + i]) << kv_type_name(type) << " row " << r;
+        EXPECT_EQ(got_v[r * kHeadDim + i], want_v[r][kOffset + i]) << kv_type_name(type) << " row " << r;
+      }
   }
 }
 
