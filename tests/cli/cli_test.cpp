@@ -90,6 +90,19 @@ TEST(Cli, CacheTypeQ8_0RunsAndBadTypesAreRefused) {
   EXPECT_NE(bench.out.find("\"type_k\": \"q8_0\""), std::string::npos) << bench.out;
 }
 
+TEST(Cli, BenchRunsTestsAtAContextDepth) {
+  const test::CommandResult md =
+      run_hy2bit({"bench", "-m", kTinyQ2, "-p", "8", "-n", "4", "-d", "0,16", "-r", "1"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  for (const char* test : {"| pp8 |", "| tg4 |", "| pp8 @ d16 |", "| tg4 @ d16 |", "| ttft8 @ d16 |"})
+    EXPECT_NE(md.out.find(test), std::string::npos) << test << "\n" << md.out;
+  const test::CommandResult json =
+      run_hy2bit({"bench", "-m", kTinyQ2, "-p", "0", "-n", "4", "-d", "16", "-r", "1", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"n_depth\": 16"), std::string::npos) << json.out;
+  EXPECT_NE(run_hy2bit({"bench", "-m", kTinyQ2, "-d", "-5", "-r", "1"}).exit_code, 0);
+}
+
 TEST(Cli, NoThinkPutsAnEmptyThinkBlockInThePrompt) {
   const test::CommandResult r =
       run_hy2bit({"run", "-m", kTinyQ2, "-p", "/no_think写一副春联", "-n", "4", "--seed", "1", "--verbose-prompt"});

@@ -1,6 +1,7 @@
 // hy2bit bench: llama-bench for hy2bit. Prompt processing (ppN: N prompt
-// tokens in batches of -b) and generation (tgN: N tokens one at a time) speed
-// as a markdown table or llama-bench-style JSON, time to first token for the
+// tokens in batches of -b) and generation (tgN: N tokens one at a time) speed,
+// each from an empty context or after -d tokens already in it ("@ dD"), as a
+// markdown table or llama-bench-style JSON, time to first token for the
 // prompt lengths, peak RSS, and with --roofline the decode speed against this
 // machine's measured read bandwidth.
 #include <algorithm>
@@ -28,6 +29,7 @@ struct BenchFlags {
   std::string model_path;
   std::vector<int64_t> n_prompt = {512};
   std::vector<int64_t> n_gen = {128};
+  std::vector<int64_t> n_depth = {0};
   std::vector<int> n_threads;
   int64_t n_batch = 512;
   std::string cache_type = "f16";
@@ -38,8 +40,8 @@ struct BenchFlags {
 };
 
 struct Row {
-  std::string test;       // "pp512", "tg128", "ttft1024"
-  int64_t n_prompt = 0, n_gen = 0;
+  std::string test;       // "pp512", "tg128", "tg128 @ d1024"
+  int64_t n_prompt = 0, n_gen = 0, n_depth = 0;
   int n_threads = 0;
   std::vector<double> seconds;  // one per repetition
   double tokens_per_second(size_t i) const {
@@ -66,18 +68,30 @@ std::vector<int32_t> bench_tokens(int64_t n, int64_t n_vocab) {
   return ids;
 }
 
-// Seconds to evaluate a prompt of n tokens in a fresh context.
-Result<double> time_prompt(Session& session, const std::vector<int32_t>& tokens) {
+// Resets the session and fills its first n_depth positions (not timed).
+Status start_at_depth(Session& session, int64_t n_depth, int64_t n_vocab) {
   session.reset();
+  if (n_depth == 0) return Ok{};
+  const std::vector<int32_t> ids = bench_tokens(n_depth, n_vocab);
+  Result<std::span<const float>> logits = session.eval(ids);
+  if (!logits) return logits.error();
+  return Ok{};
+}
+
+// Seconds to evaluate a prompt after n_depth tokens.
+Result<double> time_prompt(Session& session, const std::vector<int32_t>& tokens, int64_t n_depth,
+                           int64_t n_vocab) {
+  if (Status r = start_at_depth(session, n_depth, n_vocab); !r) return r.error();
   const auto start = Clock::now();
   Result<std::span<const float>> logits = session.eval(tokens);
   if (!logits) return logits.error();
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Seconds to generate n tokens one at a time after a one-token prompt.
-Result<double> time_generation(Session& session, int64_t n, int64_t n_vocab) {
-  session.reset();
+// Seconds to generate n tokens one at a time after n_depth tokens and a
+// one-token prompt.
+Result<double> time_generation(Session& session, int64_t n, int64_t n_depth, int64_t n_vocab) {
+  if (Status r = start_at_depth(session, n_depth, n_vocab); !r) return r.error();
   const std::vector<int32_t> ids = bench_tokens(n + 1, n_vocab);
   Result<std::span<const float>> first = session.eval(std::span<const int32_t>(ids.data(), 1));
   if (!first) return first.error();
@@ -94,7 +108,11 @@ int run_bench(BenchFlags& f) {
   if (f.output != "md" && f.output != "json") return fail("bench", "-o must be md or json");
   const int64_t longest_prompt = f.n_prompt.empty() ? 0 : *std::max_element(f.n_prompt.begin(), f.n_prompt.end());
   const int64_t longest_gen = f.n_gen.empty() ? 0 : *std::max_element(f.n_gen.begin(), f.n_gen.end());
-  const int64_t n_ctx = std::max<int64_t>(16, std::max(longest_prompt, longest_gen + 1));
+  const int64_t deepest = f.n_depth.empty() ? 0 : *std::max_element(f.n_depth.begin(), f.n_depth.end());
+  const int64_t n_ctx = std::max<int64_t>(16, deepest + std::max(longest_prompt, longest_gen + 1));
+  const auto label = [](const std::string& test, int64_t depth) {
+    return depth == 0 ? test : test + " @ d" + std::to_string(depth);
+  };
 
   std::vector<Row> rows;
   ModelSummary summary;
@@ -106,29 +124,34 @@ int run_bench(BenchFlags& f) {
     if (!session) return fail("bench", session.error().message);
     std::fprintf(stderr, "hy2bit bench: %s, %d threads, %s kernels\n", summary.path.c_str(), n_threads, summary.isa.c_str());
 
-    for (int64_t n : f.n_prompt) {
-      if (n <= 0) continue;
-      const std::vector<int32_t> tokens = bench_tokens(n, summary.n_vocab);
-      Row row{.test = "pp" + std::to_string(n), .n_prompt = n, .n_gen = 0, .n_threads = n_threads, .seconds = {}};
-      if (Result<double> warm = time_prompt(**session, tokens); !warm) return fail("bench", warm.error().message);
-      for (int r = 0; r < f.repetitions; ++r) {
-        Result<double> s = time_prompt(**session, tokens);
-        if (!s) return fail("bench", s.error().message);
-        row.seconds.push_back(*s);
+    for (int64_t depth : f.n_depth) {
+      for (int64_t n : f.n_prompt) {
+        if (n <= 0) continue;
+        const std::vector<int32_t> tokens = bench_tokens(n, summary.n_vocab);
+        Row row{.test = label("pp" + std::to_string(n), depth), .n_prompt = n, .n_gen = 0,
+                .n_depth = depth, .n_threads = n_threads, .seconds = {}};
+        if (Result<double> warm = time_prompt(**session, tokens, depth, summary.n_vocab); !warm)
+          return fail("bench", warm.error().message);
+        for (int r = 0; r < f.repetitions; ++r) {
+          Result<double> s = time_prompt(**session, tokens, depth, summary.n_vocab);
+          if (!s) return fail("bench", s.error().message);
+          row.seconds.push_back(*s);
+        }
+        rows.push_back(row);
       }
-      rows.push_back(row);
-    }
-    for (int64_t n : f.n_gen) {
-      if (n <= 0) continue;
-      Row row{.test = "tg" + std::to_string(n), .n_prompt = 0, .n_gen = n, .n_threads = n_threads, .seconds = {}};
-      if (Result<double> warm = time_generation(**session, std::min<int64_t>(n, 8), summary.n_vocab); !warm)
-        return fail("bench", warm.error().message);
-      for (int r = 0; r < f.repetitions; ++r) {
-        Result<double> s = time_generation(**session, n, summary.n_vocab);
-        if (!s) return fail("bench", s.error().message);
-        row.seconds.push_back(*s);
+      for (int64_t n : f.n_gen) {
+        if (n <= 0) continue;
+        Row row{.test = label("tg" + std::to_string(n), depth), .n_prompt = 0, .n_gen = n,
+                .n_depth = depth, .n_threads = n_threads, .seconds = {}};
+        if (Result<double> warm = time_generation(**session, std::min<int64_t>(n, 8), depth, summary.n_vocab); !warm)
+          return fail("bench", warm.error().message);
+        for (int r = 0; r < f.repetitions; ++r) {
+          Result<double> s = time_generation(**session, n, depth, summary.n_vocab);
+          if (!s) return fail("bench", s.error().message);
+          row.seconds.push_back(*s);
+        }
+        rows.push_back(row);
       }
-      rows.push_back(row);
     }
   }
 
@@ -147,7 +170,7 @@ int run_bench(BenchFlags& f) {
                      {"model_type", summary.architecture + " " + summary.weight_types},
                      {"model_size", summary.weight_bytes}, {"model_n_params", summary.n_params},
                      {"n_batch", f.n_batch}, {"type_k", f.cache_type}, {"type_v", f.cache_type}, {"n_threads", r.n_threads}, {"isa", summary.isa},
-                     {"type_k", "f16"}, {"type_v", "f16"}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
+                     {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"n_depth", r.n_depth},
                      {"avg_ns", mean(ns)}, {"stddev_ns", stddev(ns)}, {"avg_ts", mean(ts)},
                      {"stddev_ts", stddev(ts)}, {"samples_ns", ns}, {"samples_ts", ts},
                      {"ttft_ms", is_pp(r) ? mean(r.seconds) * 1e3 : 0.0},
@@ -171,10 +194,10 @@ int run_bench(BenchFlags& f) {
   if (f.ttft)
     for (const Row& r : rows)
       if (is_pp(r))
-        std::printf("| %s %s | %s | %s | %s | %d | ttft%lld | %.1f ms ± %.1f |\n", summary.architecture.c_str(),
+        std::printf("| %s %s | %s | %s | %s | %d | %s | %.1f ms ± %.1f |\n", summary.architecture.c_str(),
                     summary.weight_types.c_str(), format_bytes(summary.weight_bytes).c_str(), params,
-                    summary.isa.c_str(), r.n_threads, static_cast<long long>(r.n_prompt), mean(r.seconds) * 1e3,
-                    stddev(r.seconds) * 1e3);
+                    summary.isa.c_str(), r.n_threads, label("ttft" + std::to_string(r.n_prompt), r.n_depth).c_str(),
+                    mean(r.seconds) * 1e3, stddev(r.seconds) * 1e3);
   std::printf("\npeak RSS: %s (weights %s, repacked copies %s)\n", format_bytes(runtime::peak_rss_bytes()).c_str(),
               format_bytes(summary.weight_bytes).c_str(), format_bytes(summary.repacked_bytes).c_str());
 
@@ -206,6 +229,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-m,--model", f->model_path, "GGUF model")->required();
   cmd->add_option("-p,--n-prompt", f->n_prompt, "prompt lengths, comma-separated (0: skip)")->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", f->n_gen, "generation lengths, comma-separated (0: skip)")->delimiter(',')->capture_default_str();
+  cmd->add_option("-d,--n-depth", f->n_depth,
+                  "context depths: tokens already in the cache before each test, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("-t,--threads", f->n_threads, "thread counts, comma-separated (default: physical cores)")->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("-b,--batch-size", f->n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
   add_cache_type_flag(*cmd, f->cache_type);
