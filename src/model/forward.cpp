@@ -182,7 +182,8 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
 
 Context::Context(const Transformer& model, int64_t n_ctx, int64_t n_batch, KvType cache_type)
     : model_(model),
-      cache_(model.config().n_layer, n_ctx, model.config().kv_dim(), cache_type),
+      cache_(model.config().n_layer, n_ctx, model.config().n_head_kv, model.config().head_dim,
+             cache_type),
       act_(model.config(), std::min(n_batch, n_ctx)) {}
 
 Status Context::check_room(std::span<const int32_t> tokens) const {

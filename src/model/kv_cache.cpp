@@ -3,6 +3,8 @@
 // through the formats' reference quantizer.
 #include "model/kv_cache.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -44,9 +46,9 @@ bool have_f16c() {
 constexpr int64_t kQ8Block = 32;       // elements per q8_0 block
 constexpr size_t kQ8BlockBytes = 34;   // f16 scale + 32 int8
 
-size_t row_bytes_for(KvType type, int64_t kv_dim) {
-  return type == KvType::kQ8_0 ? static_cast<size_t>(kv_dim / kQ8Block) * kQ8BlockBytes
-                               : static_cast<size_t>(kv_dim) * sizeof(uint16_t);
+size_t row_bytes_for(KvType type, int64_t n) {
+  return type == KvType::kQ8_0 ? static_cast<size_t>(n / kQ8Block) * kQ8BlockBytes
+                               : static_cast<size_t>(n) * sizeof(uint16_t);
 }
 
 }  // namespace
@@ -77,45 +79,62 @@ void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = formats::f32_to_f16(src[i]);
 }
 
-KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type)
-    : n_ctx_(n_ctx), kv_dim_(kv_dim), type_(type), row_bytes_(row_bytes_for(type, kv_dim)),
-      k_(static_cast<size_t>(n_layer * n_ctx) * row_bytes_),
-      v_(static_cast<size_t>(n_layer * n_ctx) * row_bytes_) {}
+KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type)
+    : n_ctx_(n_ctx), n_head_kv_(n_head_kv), head_dim_(head_dim), type_(type),
+      head_row_bytes_(row_bytes_for(type, head_dim)),
+      k_(static_cast<size_t>(n_layer * n_head_kv * n_ctx) * head_row_bytes_),
+      v_(static_cast<size_t>(n_layer * n_head_kv * n_ctx) * head_row_bytes_) {}
 
 KvCache KvCache::copy() const {
   KvCache c;
   c.n_ctx_ = n_ctx_;
-  c.kv_dim_ = kv_dim_;
+  c.n_head_kv_ = n_head_kv_;
+  c.head_dim_ = head_dim_;
   c.type_ = type_;
-  c.row_bytes_ = row_bytes_;
+  c.head_row_bytes_ = head_row_bytes_;
   c.k_ = k_.copy();
   c.v_ = v_.copy();
   return c;
 }
 
 void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {
-  auto* k_row = static_cast<uint8_t*>(k_.data()) + row_offset(layer, pos);
-  auto* v_row = static_cast<uint8_t*>(v_.data()) + row_offset(layer, pos);
-  if (type_ == KvType::kQ8_0) {
-    formats::quantize_row(formats::TypeId::kQ8_0, k, k_row, kv_dim_);
-    formats::quantize_row(formats::TypeId::kQ8_0, v, v_row, kv_dim_);
-    return;
+  for (int64_t h = 0; h < n_head_kv_; ++h) {
+    auto* k_row = static_cast<uint8_t*>(k_.data()) + row_offset(layer, h, pos);
+    auto* v_row = static_cast<uint8_t*>(v_.data()) + row_offset(layer, h, pos);
+    const float* k_head = k + h * head_dim_;
+    const float* v_head = v + h * head_dim_;
+    if (type_ == KvType::kQ8_0) {
+      formats::quantize_row(formats::TypeId::kQ8_0, k_head, k_row, head_dim_);
+      formats::quantize_row(formats::TypeId::kQ8_0, v_head, v_row, head_dim_);
+    } else {
+      f32_row_to_f16(k_head, reinterpret_cast<uint16_t*>(k_row), head_dim_);
+      f32_row_to_f16(v_head, reinterpret_cast<uint16_t*>(v_row), head_dim_);
+    }
   }
-  f32_row_to_f16(k, reinterpret_cast<uint16_t*>(k_row), kv_dim_);
-  f32_row_to_f16(v, reinterpret_cast<uint16_t*>(v_row), kv_dim_);
 }
 
+// Each head's part of [offset, offset + n), for all n_rows positions.
 void KvCache::load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t n_rows,
                    int64_t offset, int64_t n, float* dst) const {
-  const auto* first = static_cast<const uint8_t*>(buffer.data()) + row_offset(layer, pos);
-  if (type_ == KvType::kQ8_0) {
-    for (int64_t r = 0; r < n_rows; ++r)
-      formats::dequantize(formats::TypeId::kQ8_0,
-                          first + r * row_bytes_ + offset / kQ8Block * kQ8BlockBytes, dst + r * n, n);
-    return;
+  for (int64_t h = offset / head_dim_; h * head_dim_ < offset + n; ++h) {
+    const int64_t begin = std::max(offset, h * head_dim_);          // in the row of all heads
+    const int64_t end = std::min(offset + n, (h + 1) * head_dim_);
+    const int64_t in_head = begin - h * head_dim_;
+    const auto* first = static_cast<const uint8_t*>(buffer.data()) + row_offset(layer, h, pos);
+    float* out = dst + (begin - offset);
+    if (type_ == KvType::kQ8_0) {
+      for (int64_t r = 0; r < n_rows; ++r)
+        formats::dequantize(formats::TypeId::kQ8_0,
+                            first + r * head_row_bytes_ + in_head / kQ8Block * kQ8BlockBytes,
+                            out + r * n, end - begin);
+    } else if (end - begin == n) {  // one head's slice: rows of n, as dst wants them
+      f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + in_head, head_dim_, n_rows, n, out);
+    } else {
+      for (int64_t r = 0; r < n_rows; ++r)
+        f16_row_to_f32(reinterpret_cast<const uint16_t*>(first + r * head_row_bytes_) + in_head,
+                       out + r * n, end - begin);
+    }
   }
-  f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + offset,
-                  static_cast<int64_t>(row_bytes_ / sizeof(uint16_t)), n_rows, n, dst);
 }
 
 void KvCache::load_k(int64_t layer, int64_t pos, int64_t n_rows, int64_t offset, int64_t n,

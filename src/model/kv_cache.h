@@ -1,9 +1,13 @@
 // The key/value cache: for every layer and position, the RoPE'd, QK-normed
 // keys and the values of all KV heads, stored as f16 (llama.cpp's default)
 // or q8_0 (blocks of 32 int8 with one f16 scale: 53% of the bytes, as
-// llama.cpp's --cache-type-k/v q8_0). Reserved once for the context length
-// from the OS, so only the positions actually used take memory; positions
-// past n_ctx are refused by the caller.
+// llama.cpp's --cache-type-k/v q8_0). Head-major: each (layer, KV head) holds
+// its positions one after another, so decode attention streams one
+// contiguous range per head (with position-major rows, one head's slices
+// were 256 bytes out of every KiB, and reading them was a quarter of a decode
+// at 2048 positions). Reserved once for the context length from the OS, so
+// only the positions actually used take memory; positions past n_ctx are
+// refused by the caller.
 #pragma once
 
 #include <cstddef>
@@ -23,8 +27,9 @@ std::string_view kv_type_name(KvType type);
 
 class KvCache {
  public:
-  // For q8_0, kv_dim and every slice later loaded must be whole blocks of 32.
-  KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type = KvType::kF16);
+  // For q8_0, head_dim and every slice later loaded must be whole blocks of 32.
+  KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim,
+          KvType type = KvType::kF16);
   KvCache(const KvCache&) = delete;             // copying is explicit: copy()
   KvCache& operator=(const KvCache&) = delete;
   KvCache(KvCache&&) = default;
@@ -32,7 +37,7 @@ class KvCache {
   KvCache copy() const;
 
   int64_t n_ctx() const { return n_ctx_; }
-  int64_t kv_dim() const { return kv_dim_; }
+  int64_t kv_dim() const { return n_head_kv_ * head_dim_; }
   KvType type() const { return type_; }
   size_t bytes() const { return k_.size() + v_.size(); }
 
@@ -48,17 +53,18 @@ class KvCache {
 
  private:
   KvCache() = default;
-  size_t row_offset(int64_t layer, int64_t pos) const {
-    return static_cast<size_t>(layer * n_ctx_ + pos) * row_bytes_;
+  size_t row_offset(int64_t layer, int64_t head, int64_t pos) const {
+    return static_cast<size_t>((layer * n_head_kv_ + head) * n_ctx_ + pos) * head_row_bytes_;
   }
   void load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos, int64_t n_rows,
             int64_t offset, int64_t n, float* dst) const;
   int64_t n_ctx_ = 0;
-  int64_t kv_dim_ = 0;
+  int64_t n_head_kv_ = 0;
+  int64_t head_dim_ = 0;
   KvType type_ = KvType::kF16;
-  size_t row_bytes_ = 0;   // bytes of one (layer, pos) row of kv_dim elements
-  runtime::PageBuffer k_;  // (n_layer, n_ctx) rows of keys
-  runtime::PageBuffer v_;  // (n_layer, n_ctx) rows of values
+  size_t head_row_bytes_ = 0;  // bytes of one head's keys or values at one position
+  runtime::PageBuffer k_;      // (n_layer, n_head_kv, n_ctx) rows of head_dim keys
+  runtime::PageBuffer v_;      // (n_layer, n_head_kv, n_ctx) rows of head_dim values
 };
 
 // f16 <-> f32 rows (vectorised with F16C where the CPU has it). The rows

@@ -249,6 +249,83 @@ void dot_rows(const float* const* q, const float* k, int64_t head_dim, float sca
   }
 }
 
+// The lane sums of 16 vectors as one vector: sums[p] = the sum of acc[p]'s
+// 16 lanes. Four levels of shuffle-and-add halve the partial sums per vector
+// each time (3 operations per vector instead of a chain of 15 dependent
+// adds); the tree leaves s in bit-reversed order, undone by one shuffle.
+typedef int Ints16 __attribute__((vector_size(64)));  // shuffle masks for Floats16
+
+// One step of lane_sums16: out = x and y's lanes picked by lo, plus by hi.
+// (It and lane_sums16 return through a reference: GCC 12 reports a returned
+// shuffle result at the end of the file, past the -Wpsabi pragma.)
+[[gnu::always_inline]] inline void shuffle_add(const Floats16& x, const Floats16& y,
+                                               const Ints16& lo, const Ints16& hi, Floats16& out) {
+  out = __builtin_shuffle(x, y, lo) + __builtin_shuffle(x, y, hi);
+}
+
+[[gnu::always_inline]] inline void lane_sums16(const Floats16 (&acc)[16], Floats16& sums) {
+  const Ints16 l1_lo = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+  const Ints16 l1_hi = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
+  const Ints16 l2_lo = {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27};
+  const Ints16 l2_hi = {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31};
+  const Ints16 l3_lo = {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29};
+  const Ints16 l3_hi = {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31};
+  const Ints16 l4_lo = {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30};
+  const Ints16 l4_hi = {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31};
+  const Ints16 bit_reversed = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+  Floats16 c[8], e[4], g[2], s;
+  for (int i = 0; i < 8; ++i) shuffle_add(acc[2 * i], acc[2 * i + 1], l1_lo, l1_hi, c[i]);
+  for (int i = 0; i < 4; ++i) shuffle_add(c[2 * i], c[2 * i + 1], l2_lo, l2_hi, e[i]);
+  for (int i = 0; i < 2; ++i) shuffle_add(e[2 * i], e[2 * i + 1], l3_lo, l3_hi, g[i]);
+  shuffle_add(g[0], g[1], l4_lo, l4_hi, s);
+  sums = __builtin_shuffle(s, bit_reversed);
+}
+
+// dot_rows for the 16 positions j0 .. j0 + 15 at once (k: their rows, one
+// after another): each position's multiply-adds run in its own chain, and
+// lane_sums16 totals all 16 together. One position at a time, the chain of
+// multiply-adds and then of 15 adds left decode attention waiting on
+// latency (it took as long as all the matmuls at 2048 positions).
+HY2BIT_SIMD_CLONES
+void dot_rows16(const float* const* q, const float* k, int64_t head_dim, float scale, int64_t j0,
+                float* const* att) {
+  for (int r = 0; r < kHeadBlock; ++r) {
+    Floats16 acc[16] = {};
+    int64_t d = 0;
+    for (; d + 16 <= head_dim; d += 16) {
+      const Floats16 qv = load16(q[r] + d);
+      for (int p = 0; p < 16; ++p) acc[p] += qv * load16(k + p * head_dim + d);
+    }
+    Floats16 sums;
+    lane_sums16(acc, sums);
+    for (; d < head_dim; ++d)
+      for (int p = 0; p < 16; ++p) sums[p] += q[r][d] * k[p * head_dim + d];
+    store16(att[r] + j0, sums * scale);
+  }
+}
+
+// out[r] += sum over the 16 positions j0 + p of att[r][j0 + p] * v_p (v:
+// their rows, one after another) for the kHeadBlock rows: 64 dims of a row
+// stay in registers over the 16 positions, so out is read and written once
+// per 16 positions, not once per position.
+HY2BIT_SIMD_CLONES
+void add_scaled_rows16(float* const* att, int64_t j0, const float* v, int64_t head_dim,
+                       float* const* out) {
+  for (int r = 0; r < kHeadBlock; ++r) {
+    const float* a = att[r] + j0;
+    int64_t d0 = 0;
+    for (; d0 + 64 <= head_dim; d0 += 64) {
+      Floats16 acc[4];
+      for (int c = 0; c < 4; ++c) acc[c] = load16(out[r] + d0 + 16 * c);
+      for (int p = 0; p < 16; ++p)
+        for (int c = 0; c < 4; ++c) acc[c] += a[p] * load16(v + p * head_dim + d0 + 16 * c);
+      for (int c = 0; c < 4; ++c) store16(out[r] + d0 + 16 * c, acc[c]);
+    }
+    for (; d0 < head_dim; ++d0)
+      for (int p = 0; p < 16; ++p) out[r][d0] += a[p] * v[p * head_dim + d0];
+  }
+}
+
 // out[r] += att[r][j] * v for the kHeadBlock rows.
 HY2BIT_SIMD_CLONES
 void add_scaled_rows(float* const* att, int64_t j, const float* v, int64_t head_dim, float* const* out) {
@@ -341,14 +418,20 @@ void attention(const float* q, float* out, std::span<const TokenSlot> slots, int
           for (int64_t j0 = 0; j0 < n_pos; j0 += kDecodeRows) {
             const int64_t n_rows = std::min(kDecodeRows, n_pos - j0);
             cache.load_k(layer, j0, n_rows, kv_offset, head_dim, rows);
-            for (int64_t j = 0; j < n_rows; ++j)
+            int64_t j = 0;
+            for (; j + 16 <= n_rows; j += 16)
+              dot_rows16(q_rows, rows + j * head_dim, head_dim, scale, j0 + j, att_rows);
+            for (; j < n_rows; ++j)
               dot_rows(q_rows, rows + j * head_dim, head_dim, scale, j0 + j, att_rows);
           }
           for (int r = 0; r < kHeadBlock && h0 + r < group_end; ++r) softmax(att_rows[r], n_pos);
           for (int64_t j0 = 0; j0 < n_pos; j0 += kDecodeRows) {
             const int64_t n_rows = std::min(kDecodeRows, n_pos - j0);
             cache.load_v(layer, j0, n_rows, kv_offset, head_dim, rows);
-            for (int64_t j = 0; j < n_rows; ++j)
+            int64_t j = 0;
+            for (; j + 16 <= n_rows; j += 16)
+              add_scaled_rows16(att_rows, j0 + j, rows + j * head_dim, head_dim, out_rows);
+            for (; j < n_rows; ++j)
               add_scaled_rows(att_rows, j0 + j, rows + j * head_dim, head_dim, out_rows);
           }
         }

@@ -13,7 +13,7 @@
 namespace hy2bit::model {
 namespace {
 
-constexpr int64_t kLayers = 2, kCtx = 8, kKvDim = 256, kHeadDim = 128;
+constexpr int64_t kLayers = 2, kCtx = 8, kHeads = 2, kHeadDim = 128, kKvDim = kHeads * kHeadDim;
 
 std::vector<float> random_row(std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, 3.0f);
@@ -38,7 +38,7 @@ std::vector<float> reference_round_trip(KvType type, const std::vector<float>& r
 TEST(KvCacheTest, StoresAndLoadsRowsAndHeadSlicesLikeTheReference) {
   for (KvType type : {KvType::kF16, KvType::kQ8_0}) {
     std::mt19937 rng(9);
-    KvCache cache(kLayers, kCtx, kKvDim, type);
+    KvCache cache(kLayers, kCtx, kHeads, kHeadDim, type);
     const std::vector<float> k = random_row(rng), v = random_row(rng);
     cache.store(1, 5, k.data(), v.data());
     const std::vector<float> want_k = reference_round_trip(type, k), want_v = reference_round_trip(type, v);
@@ -65,7 +65,7 @@ TEST(KvCacheTest, StoresAndLoadsRowsAndHeadSlicesLikeTheReference) {
 TEST(KvCacheTest, LoadsManyRowsOfAHeadSliceAtOnce) {
   for (KvType type : {KvType::kF16, KvType::kQ8_0}) {
     std::mt19937 rng(5);
-    KvCache cache(kLayers, kCtx, kKvDim, type);
+    KvCache cache(kLayers, kCtx, kHeads, kHeadDim, type);
     std::vector<std::vector<float>> want_k, want_v;
     for (int64_t pos = 2; pos < 7; ++pos) {
       const std::vector<float> k = random_row(rng), v = random_row(rng);
@@ -82,11 +82,24 @@ TEST(KvCacheTest, LoadsManyRowsOfAHeadSliceAtOnce) {
         EXPECT_EQ(got_k[r * kHeadDim + i], want_k[r][kOffset + i]) << kv_type_name(type) << " row " << r;
         EXPECT_EQ(got_v[r * kHeadDim + i], want_v[r][kOffset + i]) << kv_type_name(type) << " row " << r;
       }
+    // Whole rows (every head) and a slice across the heads' boundary.
+    std::vector<float> whole(kRows * kKvDim);
+    cache.load_k(0, 2, kRows, 0, kKvDim, whole.data());
+    for (int64_t r = 0; r < kRows; ++r)
+      EXPECT_EQ(std::vector<float>(whole.begin() + r * kKvDim, whole.begin() + (r + 1) * kKvDim), want_k[r])
+          << kv_type_name(type) << " row " << r;
+    constexpr int64_t kAcross = kHeadDim - 32, kAcrossN = 64;
+    std::vector<float> across(kRows * kAcrossN);
+    cache.load_v(0, 2, kRows, kAcross, kAcrossN, across.data());
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t i = 0; i < kAcrossN; ++i)
+        EXPECT_EQ(across[r * kAcrossN + i], want_v[r][kAcross + i]) << kv_type_name(type) << " row " << r;
   }
 }
 
 TEST(KvCacheTest, Q8_0TakesFewerBytes) {
-  const KvCache f16(kLayers, kCtx, kKvDim, KvType::kF16), q8(kLayers, kCtx, kKvDim, KvType::kQ8_0);
+  const KvCache f16(kLayers, kCtx, kHeads, kHeadDim, KvType::kF16),
+      q8(kLayers, kCtx, kHeads, kHeadDim, KvType::kQ8_0);
   EXPECT_EQ(f16.bytes(), size_t{2 * kLayers * kCtx * kKvDim * 2});
   EXPECT_EQ(q8.bytes() * 64, f16.bytes() * 34);
 }
