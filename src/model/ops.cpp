@@ -249,10 +249,6 @@ void dot_rows(const float* const* q, const float* k, int64_t head_dim, float sca
   }
 }
 
-// The lane sums of 16 vectors as one vector: sums[p] = the sum of acc[p]'s
-// 16 lanes. Four levels of shuffle-and-add halve the partial sums per vector
-// each time (3 operations per vector instead of a chain of 15 dependent
-// adds); the tree leaves s in bit-reversed order, undone by one shuffle.
 typedef int Ints16 __attribute__((vector_size(64)));  // shuffle masks for Floats16
 
 // One step of lane_sums16: out = x and y's lanes picked by lo, plus by hi.
@@ -263,6 +259,10 @@ typedef int Ints16 __attribute__((vector_size(64)));  // shuffle masks for Float
   out = __builtin_shuffle(x, y, lo) + __builtin_shuffle(x, y, hi);
 }
 
+// The lane sums of 16 vectors as one vector: sums[p] = the sum of acc[p]'s
+// 16 lanes. Four levels of shuffle-and-add halve the partial sums per vector
+// each time (3 operations per vector instead of a chain of 15 dependent
+// adds); the tree leaves them in bit-reversed order, undone by one shuffle.
 [[gnu::always_inline]] inline void lane_sums16(const Floats16 (&acc)[16], Floats16& sums) {
   const Ints16 l1_lo = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
   const Ints16 l1_hi = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
