@@ -124,33 +124,35 @@ int run_bench(BenchFlags& f) {
     if (!session) return fail("bench", session.error().message);
     std::fprintf(stderr, "hy2bit bench: %s, %d threads, %s kernels\n", summary.path.c_str(), n_threads, summary.isa.c_str());
 
+    // One warm-up run, then -r timed ones, into a row.
+    const auto measure = [&](Row row, const auto& warm_up, const auto& time_once) -> Status {
+      if (Result<double> w = warm_up(); !w) return w.error();
+      for (int r = 0; r < f.repetitions; ++r) {
+        Result<double> s = time_once();
+        if (!s) return s.error();
+        row.seconds.push_back(*s);
+      }
+      rows.push_back(std::move(row));
+      return Ok{};
+    };
     for (int64_t depth : f.n_depth) {
       for (int64_t n : f.n_prompt) {
         if (n <= 0) continue;
         const std::vector<int32_t> tokens = bench_tokens(n, summary.n_vocab);
-        Row row{.test = label("pp" + std::to_string(n), depth), .n_prompt = n, .n_gen = 0,
-                .n_depth = depth, .n_threads = n_threads, .seconds = {}};
-        if (Result<double> warm = time_prompt(**session, tokens, depth, summary.n_vocab); !warm)
-          return fail("bench", warm.error().message);
-        for (int r = 0; r < f.repetitions; ++r) {
-          Result<double> s = time_prompt(**session, tokens, depth, summary.n_vocab);
-          if (!s) return fail("bench", s.error().message);
-          row.seconds.push_back(*s);
-        }
-        rows.push_back(row);
+        const auto once = [&] { return time_prompt(**session, tokens, depth, summary.n_vocab); };
+        const Status done = measure({.test = label("pp" + std::to_string(n), depth), .n_prompt = n,
+                                     .n_gen = 0, .n_depth = depth, .n_threads = n_threads, .seconds = {}},
+                                    once, once);
+        if (!done) return fail("bench", done.error().message);
       }
       for (int64_t n : f.n_gen) {
         if (n <= 0) continue;
-        Row row{.test = label("tg" + std::to_string(n), depth), .n_prompt = 0, .n_gen = n,
-                .n_depth = depth, .n_threads = n_threads, .seconds = {}};
-        if (Result<double> warm = time_generation(**session, std::min<int64_t>(n, 8), depth, summary.n_vocab); !warm)
-          return fail("bench", warm.error().message);
-        for (int r = 0; r < f.repetitions; ++r) {
-          Result<double> s = time_generation(**session, n, depth, summary.n_vocab);
-          if (!s) return fail("bench", s.error().message);
-          row.seconds.push_back(*s);
-        }
-        rows.push_back(row);
+        const Status done = measure(
+            {.test = label("tg" + std::to_string(n), depth), .n_prompt = 0, .n_gen = n,
+             .n_depth = depth, .n_threads = n_threads, .seconds = {}},
+            [&] { return time_generation(**session, std::min<int64_t>(n, 8), depth, summary.n_vocab); },
+            [&] { return time_generation(**session, n, depth, summary.n_vocab); });
+        if (!done) return fail("bench", done.error().message);
       }
     }
   }
