@@ -204,19 +204,30 @@ int run_bench(BenchFlags& f) {
               format_bytes(summary.weight_bytes).c_str(), format_bytes(summary.repacked_bytes).c_str());
 
   if (f.roofline) {
-    std::printf("\nroofline (decode reads %s of weights per token):\n", format_bytes(summary.decode_bytes).c_str());
+    // A generated token reads the weights and the cached keys and values of
+    // every position before it: on average depth + 1 + n_gen / 2 of them.
+    const double cache_bytes_per_position = 2.0 * static_cast<double>(summary.n_layer * summary.n_head_kv *
+                                                                       summary.head_dim) *
+                                            (f.cache_type == "q8_0" ? 34.0 / 32.0 : 2.0);
+    const auto bytes_per_token = [&](const Row& r) {
+      return static_cast<double>(summary.decode_bytes) +
+             cache_bytes_per_position * (static_cast<double>(r.n_depth + 1) + static_cast<double>(r.n_gen) / 2.0);
+    };
+    std::printf("\nroofline (decode reads %s of weights per token, plus %s of %s cache per position):\n",
+                format_bytes(summary.decode_bytes).c_str(),
+                format_bytes(static_cast<uint64_t>(cache_bytes_per_position)).c_str(), f.cache_type.c_str());
     for (int n_threads : f.n_threads) {
       runtime::ThreadPool pool(n_threads);
       const double gbps = runtime::measure_read_bandwidth(pool);
-      const double limit_tps = gbps * 1e9 / static_cast<double>(summary.decode_bytes);
       for (const Row& r : rows) {
         if (r.n_threads != n_threads || is_pp(r)) continue;
         std::vector<double> ts;
         for (size_t i = 0; i < r.seconds.size(); ++i) ts.push_back(r.tokens_per_second(i));
         const double tps = mean(ts);
+        const double limit_tps = gbps * 1e9 / bytes_per_token(r);
         std::printf("  %d threads: read bandwidth %.1f GB/s -> limit %.1f t/s; %s %.1f t/s = %.0f%% of the limit (%.1f GB/s)\n",
                     n_threads, gbps, limit_tps, r.test.c_str(), tps, 100.0 * tps / limit_tps,
-                    tps * static_cast<double>(summary.decode_bytes) / 1e9);
+                    tps * bytes_per_token(r) / 1e9);
       }
     }
   }
