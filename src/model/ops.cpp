@@ -147,6 +147,10 @@ constexpr int64_t kKeyBlock = 64;
 constexpr int64_t kDecodeRows = 32;
 // Positions (scores) and head dims (weighted sums) per register block.
 constexpr int kPosBlock = 16;
+// Positions per register block of scores_rows where a key block has them:
+// each query value loaded then meets 4 vectors of keys, not 1 (with 16, the
+// loads outnumbered the multiply-adds).
+constexpr int kWidePosBlock = 64;
 constexpr int kDimBlock = 32;
 
 // Floats between the transposed keys' rows for n_pos positions: padded so
@@ -176,12 +180,25 @@ typedef float Floats16 __attribute__((vector_size(64)));
 
 // att[r][j] = scale * q[r] . k_j for the kHeadBlock query rows and j in
 // [j_begin, j_end), with the keys stored transposed (keys_t[d * stride + j]).
-// A block of 16 positions x 4 rows stays in registers while d runs; each sum
+// Blocks of 64 (then 16) positions x 4 rows stay in registers while d runs; each sum
 // runs over d in order, as a plain dot product would.
 HY2BIT_SIMD_CLONES
 void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int64_t j_begin,
                  int64_t j_end, int64_t head_dim, float scale, float* const* att) {
   int64_t j0 = j_begin;
+  for (; j0 + kWidePosBlock <= j_end; j0 += kWidePosBlock) {
+    Floats16 acc[kHeadBlock][kWidePosBlock / 16] = {};
+    for (int64_t d = 0; d < head_dim; ++d) {
+      Floats16 k[kWidePosBlock / 16];
+      for (int c = 0; c < kWidePosBlock / 16; ++c) k[c] = load16(keys_t + d * stride + j0 + 16 * c);
+      for (int r = 0; r < kHeadBlock; ++r) {
+        const float qd = q[r][d];
+        for (int c = 0; c < kWidePosBlock / 16; ++c) acc[r][c] += qd * k[c];
+      }
+    }
+    for (int r = 0; r < kHeadBlock; ++r)
+      for (int c = 0; c < kWidePosBlock / 16; ++c) store16(att[r] + j0 + 16 * c, acc[r][c] * scale);
+  }
   for (; j0 + kPosBlock <= j_end; j0 += kPosBlock) {
     Floats16 acc[kHeadBlock] = {};
     for (int64_t d = 0; d < head_dim; ++d) {
