@@ -145,13 +145,13 @@ constexpr int64_t kKeyBlock = 64;
 // Key or value rows one decode step converts to f32 per cache call: one
 // call per row cost 8% of a decode in its overhead.
 constexpr int64_t kDecodeRows = 32;
-// Positions (scores) and head dims (weighted sums) per register block.
-constexpr int kPosBlock = 16;
-// Positions per register block of scores_rows where a key block has them:
-// each query value loaded then meets 4 vectors of keys, not 1 (with 16, the
-// loads outnumbered the multiply-adds).
+// Positions (scores) and head dims (weighted sums) per register block: 64
+// keys or values per loaded attention value, so loads stay fewer than the
+// multiply-adds (with 16 positions and 32 dims they outnumbered them).
+// scores_rows falls back to 16-position blocks where a key block ends.
 constexpr int kWidePosBlock = 64;
-constexpr int kDimBlock = 32;
+constexpr int kPosBlock = 16;
+constexpr int kDimBlock = 64;
 
 // Floats between the transposed keys' rows for n_pos positions: padded so
 // rows are never a multiple of 4 KiB apart, else the 128 rows a block of
@@ -217,28 +217,28 @@ void scores_rows(const float* const* q, const float* keys_t, int64_t stride, int
 }
 
 // out[r] += sum over j in [j_begin, j_end) of att[r][j] * values[j] (values:
-// rows of head_dim) for the kHeadBlock rows; 32 dims x 4 rows stay in
+// rows of head_dim) for the kHeadBlock rows; 64 dims x 4 rows stay in
 // registers while j runs. Called on zeroed rows for consecutive ranges, each
 // element is summed over j in order, as one loop over all positions would.
 HY2BIT_SIMD_CLONES
 void weighted_sums(const float* const* att, const float* values, int64_t j_begin, int64_t j_end,
                    int64_t head_dim, float* const* out) {
+  constexpr int kVectors = kDimBlock / 16;
   int64_t d0 = 0;
   for (; d0 + kDimBlock <= head_dim; d0 += kDimBlock) {
-    Floats16 acc[kHeadBlock][2];
+    Floats16 acc[kHeadBlock][kVectors];
     for (int r = 0; r < kHeadBlock; ++r)
-      for (int h = 0; h < 2; ++h) acc[r][h] = load16(out[r] + d0 + 16 * h);
+      for (int h = 0; h < kVectors; ++h) acc[r][h] = load16(out[r] + d0 + 16 * h);
     for (int64_t j = j_begin; j < j_end; ++j) {
-      const Floats16 v0 = load16(values + j * head_dim + d0);
-      const Floats16 v1 = load16(values + j * head_dim + d0 + 16);
+      Floats16 v[kVectors];
+      for (int h = 0; h < kVectors; ++h) v[h] = load16(values + j * head_dim + d0 + 16 * h);
       for (int r = 0; r < kHeadBlock; ++r) {
         const float a = att[r][j];
-        acc[r][0] += a * v0;
-        acc[r][1] += a * v1;
+        for (int h = 0; h < kVectors; ++h) acc[r][h] += a * v[h];
       }
     }
     for (int r = 0; r < kHeadBlock; ++r)
-      for (int h = 0; h < 2; ++h) store16(out[r] + d0 + 16 * h, acc[r][h]);
+      for (int h = 0; h < kVectors; ++h) store16(out[r] + d0 + 16 * h, acc[r][h]);
   }
   for (; d0 < head_dim; ++d0) {  // head dims past the last whole block
     for (int r = 0; r < kHeadBlock; ++r) {
