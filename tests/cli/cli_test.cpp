@@ -101,6 +101,8 @@ TEST(Cli, BenchRunsTestsAtAContextDepth) {
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find("\"n_depth\": 16"), std::string::npos) << json.out;
   EXPECT_NE(run_hy2bit({"bench", "-m", kTinyQ2, "-d", "-5", "-r", "1"}).exit_code, 0);
+  for (const char* huge : {"9223372036854775000", "99999999999999"})
+    EXPECT_NE(run_hy2bit({"bench", "-m", kTinyQ2, "-p", huge, "-d", "1", "-r", "1"}).exit_code, 0) << huge;
 }
 
 TEST(Cli, NoThinkPutsAnEmptyThinkBlockInThePrompt) {

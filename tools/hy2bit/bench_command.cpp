@@ -240,12 +240,21 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prompt and generation speed (like llama-bench)");
   cmd->add_option("-m,--model", f->model_path, "GGUF model")->required();
-  cmd->add_option("-p,--n-prompt", f->n_prompt, "prompt lengths, comma-separated (0: skip)")->delimiter(',')->capture_default_str();
-  cmd->add_option("-n,--n-gen", f->n_gen, "generation lengths, comma-separated (0: skip)")->delimiter(',')->capture_default_str();
+  // Token counts are bounded well below where their sum could overflow; the
+  // context size they add up to is checked against the model's own limit.
+  const CLI::Range token_count(int64_t{0}, int64_t{1} << 32);
+  cmd->add_option("-p,--n-prompt", f->n_prompt, "prompt lengths, comma-separated (0: skip)")
+      ->delimiter(',')
+      ->check(token_count)
+      ->capture_default_str();
+  cmd->add_option("-n,--n-gen", f->n_gen, "generation lengths, comma-separated (0: skip)")
+      ->delimiter(',')
+      ->check(token_count)
+      ->capture_default_str();
   cmd->add_option("-d,--n-depth", f->n_depth,
                   "context depths: tokens already in the cache before each test, comma-separated")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
+      ->check(token_count)
       ->capture_default_str();
   cmd->add_option("-t,--threads", f->n_threads, "thread counts, comma-separated (default: physical cores)")->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("-b,--batch-size", f->n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
