@@ -8,7 +8,9 @@
 // same probe `hy2bit bench --roofline` uses); BM_DecodeRoofline times a
 // decode pass over the copies and a bandwidth pass back to back in every
 // iteration, so the fraction it reports is not skewed by this shared VM's
-// bandwidth drifting between benchmarks.
+// bandwidth drifting between benchmarks. BM_LayerStackRoofline (a whole
+// model's q2_0c decode) also reports multi/one: a 512-token pass's GOPS over
+// the decode's, timed right after it.
 // Run: build/bin/bench_matmul_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
