@@ -19,8 +19,9 @@ namespace {
 // _Float16 conversions on its own (it emitted one vcvtph2ps per value, 5% of
 // a decode profile). Exact either way, so the choice is only speed.
 __attribute__((target("avx,f16c"))) void f16_rows_to_f32_f16c(const uint16_t* src, int64_t src_stride,
-                                                             int64_t n_rows, int64_t n, float* dst) {
-  for (int64_t r = 0; r < n_rows; ++r, src += src_stride, dst += n) {
+                                                             int64_t n_rows, int64_t n, float* dst,
+                                                             int64_t dst_stride) {
+  for (int64_t r = 0; r < n_rows; ++r, src += src_stride, dst += dst_stride) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
       _mm256_storeu_ps(dst + i,
@@ -62,15 +63,18 @@ std::optional<KvType> parse_kv_type(std::string_view name) {
 std::string_view kv_type_name(KvType type) { return type == KvType::kQ8_0 ? "q8_0" : "f16"; }
 
 void f16_rows_to_f32(const uint16_t* src, int64_t src_stride, int64_t n_rows, int64_t n,
-                     float* dst) {
+                     float* dst, int64_t dst_stride) {
 #if defined(__x86_64__)
-  if (have_f16c()) return f16_rows_to_f32_f16c(src, src_stride, n_rows, n, dst);
+  if (have_f16c()) return f16_rows_to_f32_f16c(src, src_stride, n_rows, n, dst, dst_stride);
 #endif
   for (int64_t r = 0; r < n_rows; ++r)
-    for (int64_t i = 0; i < n; ++i) dst[r * n + i] = formats::f16_to_f32(src[r * src_stride + i]);
+    for (int64_t i = 0; i < n; ++i)
+      dst[r * dst_stride + i] = formats::f16_to_f32(src[r * src_stride + i]);
 }
 
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) { f16_rows_to_f32(src, n, 1, n, dst); }
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
+  f16_rows_to_f32(src, n, 1, n, dst, n);
+}
 
 void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
 #if defined(__x86_64__)
@@ -127,12 +131,9 @@ void KvCache::load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos
         formats::dequantize(formats::TypeId::kQ8_0,
                             first + r * head_row_bytes_ + in_head / kQ8Block * kQ8BlockBytes,
                             out + r * n, end - begin);
-    } else if (end - begin == n) {  // one head's slice: rows of n, as dst wants them
-      f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + in_head, head_dim_, n_rows, n, out);
     } else {
-      for (int64_t r = 0; r < n_rows; ++r)
-        f16_row_to_f32(reinterpret_cast<const uint16_t*>(first + r * head_row_bytes_) + in_head,
-                       out + r * n, end - begin);
+      f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + in_head, head_dim_, n_rows,
+                      end - begin, out, n);
     }
   }
 }

@@ -68,10 +68,10 @@ class KvCache {
 };
 
 // f16 <-> f32 rows (vectorised with F16C where the CPU has it). The rows
-// version converts n elements of each of n_rows rows src_stride elements
-// apart into dst, n_rows x n.
+// version converts n elements of each of n_rows rows, src_stride elements
+// apart, into rows dst_stride floats apart.
 void f16_rows_to_f32(const uint16_t* src, int64_t src_stride, int64_t n_rows, int64_t n,
-                     float* dst);
+                     float* dst, int64_t dst_stride);
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
 void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n);
 
