@@ -53,6 +53,13 @@ bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinkin
 
 // ---- generation ------------------------------------------------------------
 
+// A fixed amount added to one token's logit before sampling (OpenAI's and
+// llama.cpp's logit_bias); -infinity bans the token.
+struct LogitBias {
+  int32_t token;
+  float bias;
+};
+
 struct SamplingOptions {
   float temperature = 0.7f;       // <= 0: greedy
   int32_t top_k = 20;             // <= 0: off
@@ -60,6 +67,9 @@ struct SamplingOptions {
   float min_p = 0.0f;             // <= 0: off
   float repeat_penalty = 1.05f;   // 1: off
   int32_t repeat_last_n = 64;     // 0: off, -1: whole context
+  float presence_penalty = 0.0f;  // subtracted once from each token seen in the last repeat_last_n (0: off)
+  float frequency_penalty = 0.0f; // subtracted per occurrence in the last repeat_last_n (0: off)
+  std::vector<LogitBias> logit_bias = {};  // applied first, before every other stage
   uint64_t seed = 0;              // same seed, same model, same prompt: same text
 };
 

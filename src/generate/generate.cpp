@@ -3,6 +3,7 @@
 // a full context or the callback says stop. Text reaches the callback only
 // as complete UTF-8 and never includes a stop string or a part of one.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 
 #include "generate/sampler.h"
@@ -109,6 +110,13 @@ Result<std::unique_ptr<Generation>> Generation::start(Session& session, std::spa
   if (s.result.n_prompt >= session.n_ctx())
     return make_error("the prompt has ", s.result.n_prompt, " tokens but the context holds only ",
                       session.n_ctx(), " (prompt + reply); use a shorter prompt or a larger -c");
+
+  const int64_t n_vocab = session.model().summary().n_vocab;
+  for (const LogitBias& b : options.sampling.logit_bias) {
+    if (b.token < 0 || b.token >= n_vocab)
+      return make_error("logit_bias names token ", b.token, ", but the vocabulary has ids 0..", n_vocab - 1);
+    if (std::isnan(b.bias)) return make_error("logit_bias for token ", b.token, " is not a number");
+  }
 
   // Reuse the cached prefix; at least one prompt token must run to get logits.
   const size_t cached = std::min(common_prefix(session.tokens(), prompt), prompt.size() - 1);

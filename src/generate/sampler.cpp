@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace hy2bit::sampling {
@@ -19,6 +20,25 @@ void apply_repeat_penalty(std::vector<Candidate>& candidates, std::span<const in
   for (Candidate& c : candidates) {
     if (!seen.count(c.id)) continue;
     c.logit = c.logit > 0.0f ? c.logit / penalty : c.logit * penalty;
+  }
+}
+
+void apply_logit_bias(std::vector<Candidate>& candidates, std::span<const LogitBias> biases) {
+  // The candidates are still in id order here: candidate i is token i.
+  for (const LogitBias& b : biases) {
+    if (b.token >= 0 && static_cast<size_t>(b.token) < candidates.size()) candidates[b.token].logit += b.bias;
+  }
+}
+
+void apply_frequency_presence(std::vector<Candidate>& candidates, std::span<const int32_t> recent,
+                              float frequency, float presence) {
+  if ((frequency == 0.0f && presence == 0.0f) || recent.empty()) return;
+  std::unordered_map<int32_t, int> counts;
+  for (int32_t id : recent) ++counts[id];
+  for (Candidate& c : candidates) {
+    const auto it = counts.find(c.id);
+    if (it == counts.end()) continue;
+    c.logit -= static_cast<float>(it->second) * frequency + presence;
   }
 }
 
@@ -88,11 +108,13 @@ int32_t Sampler::sample(std::span<const float> logits) {
   candidates_.resize(logits.size());
   for (size_t i = 0; i < logits.size(); ++i)
     candidates_[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
+  apply_logit_bias(candidates_, params_.logit_bias);
 
   std::span<const int32_t> recent(history_);
   if (params_.repeat_last_n >= 0 && recent.size() > static_cast<size_t>(params_.repeat_last_n))
     recent = recent.last(static_cast<size_t>(params_.repeat_last_n));
   apply_repeat_penalty(candidates_, recent, params_.repeat_penalty);
+  apply_frequency_presence(candidates_, recent, params_.frequency_penalty, params_.presence_penalty);
 
   if (params_.temperature <= 0.0f) {  // greedy
     return std::min_element(candidates_.begin(), candidates_.end(), by_logit_desc)->id;

@@ -1,5 +1,5 @@
 // Token sampling as small pure stages over a candidate array, in llama.cpp's
-// default order: repetition penalty, top-k, top-p, min-p, temperature, draw.
+// default order: logit bias, penalties (repetition, frequency, presence), top-k, top-p, min-p, temperature, draw.
 // The random draw is passed in as a coin in [0, 1) (as in llama2.c), so a
 // seed reproduces a run exactly and each stage is testable on its own.
 #pragma once
@@ -27,6 +27,13 @@ struct Candidate {
 // distinct token in `recent` (llama.cpp's repetition penalty).
 void apply_repeat_penalty(std::vector<Candidate>& candidates, std::span<const int32_t> recent,
                           float penalty);
+// Adds each bias to its token's logit (ids outside the vocabulary were
+// rejected when the options were checked).
+void apply_logit_bias(std::vector<Candidate>& candidates, std::span<const LogitBias> biases);
+// OpenAI's / llama.cpp's penalties over `recent`: for a token seen n > 0
+// times, logit -= n * frequency + presence.
+void apply_frequency_presence(std::vector<Candidate>& candidates, std::span<const int32_t> recent,
+                              float frequency, float presence);
 // Keeps the k highest logits, sorted descending. Ties keep the lower id first.
 void keep_top_k(std::vector<Candidate>& candidates, int32_t k);
 // Sorts by logit (descending) and sets p to the softmax of logit.

@@ -113,18 +113,54 @@ TEST(Generation, StopStringEndsTheReplyAndIsNotShown) {
   ASSERT_TRUE(model);
   std::unique_ptr<Session> s = make_session(model);
   const std::vector<int32_t> prompt = {984, 100, 200, 300};
-  Result<GenerateResult> free_run = generate(*s, prompt, {.max_tokens = 20, .sampling = {.temperature = 0.0f}, .stop = {}});
+  GenerateOptions options;  // named, not a temporary: GCC 12 warns falsely on a nested temporary vector
+  options.max_tokens = 20;
+  options.sampling.temperature = 0.0f;
+  Result<GenerateResult> free_run = generate(*s, prompt, options);
   ASSERT_TRUE(free_run.ok());
   ASSERT_GE(free_run->text.size(), 6u);
   const std::string stop = free_run->text.substr(3, 3);
   s->reset();
   std::string streamed;
-  Result<GenerateResult> stopped = generate(*s, prompt, {.max_tokens = 20, .sampling = {.temperature = 0.0f}, .stop = {stop}},
+  options.stop = {stop};
+  Result<GenerateResult> stopped = generate(*s, prompt, options,
                                             [&](std::string_view piece) { streamed += piece; return true; });
   ASSERT_TRUE(stopped.ok());
   EXPECT_EQ(stopped->finish, FinishReason::kStop);
   EXPECT_EQ(stopped->text, free_run->text.substr(0, free_run->text.find(stop)));
   EXPECT_EQ(streamed, stopped->text);
+}
+
+TEST(Generation, LogitBiasOutsideTheVocabularyIsAnError) {
+  std::shared_ptr<Model> model = load_tiny();
+  ASSERT_TRUE(model);
+  std::unique_ptr<Session> session = make_session(model);
+  GenerateOptions options;
+  options.sampling.logit_bias = {{1000, 1.0f}};  // the tiny vocabulary has ids 0..999
+  const int32_t prompt[] = {984, 5};
+  Result<std::unique_ptr<Generation>> g = Generation::start(*session, prompt, options);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find("logit_bias names token 1000"), std::string::npos) << g.error().message;
+}
+
+TEST(Generation, BannedTokensNeverAppear) {
+  std::shared_ptr<Model> model = load_tiny();
+  ASSERT_TRUE(model);
+  std::unique_ptr<Session> session = make_session(model);
+  GenerateOptions options;
+  options.max_tokens = 24;
+  options.sampling.temperature = 0.0f;
+  const int32_t prompt[] = {984, 5, 17};
+  Result<GenerateResult> plain = generate(*session, prompt, options);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_FALSE(plain->tokens.empty());
+  // Ban every token greedy decoding chose: none of them may come back.
+  for (int32_t id : plain->tokens) options.sampling.logit_bias.push_back({id, -INFINITY});
+  session->reset();
+  Result<GenerateResult> banned = generate(*session, prompt, options);
+  ASSERT_TRUE(banned.ok());
+  for (int32_t id : banned->tokens)
+    for (int32_t b : plain->tokens) EXPECT_NE(id, b);
 }
 
 }  // namespace

@@ -24,6 +24,33 @@ TEST(Sampler, RepeatPenaltyDividesPositiveMultipliesNegative) {
   EXPECT_FLOAT_EQ(c[2].logit, 1.0f);
 }
 
+TEST(Sampler, FrequencyAndPresencePenaltiesCountOccurrences) {
+  std::vector<Candidate> c = make({2.0f, -2.0f, 1.0f});
+  const int32_t recent[] = {0, 1, 0};
+  apply_frequency_presence(c, recent, 0.5f, 0.25f);
+  EXPECT_FLOAT_EQ(c[0].logit, 2.0f - 2 * 0.5f - 0.25f);  // seen twice
+  EXPECT_FLOAT_EQ(c[1].logit, -2.0f - 0.5f - 0.25f);      // seen once
+  EXPECT_FLOAT_EQ(c[2].logit, 1.0f);                      // not seen
+}
+
+TEST(Sampler, LogitBiasAddsToItsToken) {
+  std::vector<Candidate> c = make({2.0f, -2.0f, 1.0f});
+  const LogitBias biases[] = {{2, 5.0f}, {0, -INFINITY}};
+  apply_logit_bias(c, biases);
+  EXPECT_FLOAT_EQ(c[2].logit, 6.0f);
+  EXPECT_TRUE(std::isinf(c[0].logit) && c[0].logit < 0);
+  EXPECT_FLOAT_EQ(c[1].logit, -2.0f);
+}
+
+TEST(Sampler, BannedTokenIsNeverChosen) {
+  SamplingOptions options;
+  options.temperature = 0.0f;
+  options.logit_bias = {{1, -INFINITY}};
+  Sampler sampler(options);
+  const float logits[] = {0.5f, 9.0f, 0.1f};
+  EXPECT_EQ(sampler.sample(logits), 0);
+}
+
 TEST(Sampler, TopKKeepsHighestSorted) {
   std::vector<Candidate> c = make({0.1f, 3.0f, 2.0f, 5.0f});
   keep_top_k(c, 2);
