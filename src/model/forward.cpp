@@ -77,20 +77,24 @@ Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file,
   return m;
 }
 
-Activations::Activations(const ModelConfig& c, int64_t capacity_tokens)
-    : capacity(std::max<int64_t>(1, capacity_tokens)) {
-  const auto rows = [&](int64_t width) { return static_cast<size_t>(capacity * width); };
-  x.resize(rows(c.n_embd));
-  xb.resize(rows(c.n_embd));
-  xb2.resize(rows(c.n_embd));
-  q.resize(rows(c.q_dim()));
-  k.resize(rows(c.kv_dim()));
-  v.resize(rows(c.kv_dim()));
-  att.resize(rows(c.q_dim()));
-  gate.resize(rows(c.n_ff));
-  up.resize(rows(c.n_ff));
-  rope.resize(rows(c.n_rot));
+namespace {
+size_t activation_floats(int64_t capacity_tokens, int64_t width) {
+  return static_cast<size_t>(std::max<int64_t>(1, capacity_tokens) * width);
 }
+}  // namespace
+
+Activations::Activations(const ModelConfig& c, int64_t capacity_tokens)
+    : capacity(std::max<int64_t>(1, capacity_tokens)),
+      x(activation_floats(capacity_tokens, c.n_embd)),
+      xb(activation_floats(capacity_tokens, c.n_embd)),
+      xb2(activation_floats(capacity_tokens, c.n_embd)),
+      q(activation_floats(capacity_tokens, c.q_dim())),
+      k(activation_floats(capacity_tokens, c.kv_dim())),
+      v(activation_floats(capacity_tokens, c.kv_dim())),
+      att(activation_floats(capacity_tokens, c.q_dim())),
+      gate(activation_floats(capacity_tokens, c.n_ff)),
+      up(activation_floats(capacity_tokens, c.n_ff)),
+      rope(activation_floats(capacity_tokens, c.n_rot)) {}
 
 void forward(const Transformer& model, std::span<const TokenSlot> slots, Activations& act,
              runtime::ThreadPool& pool) {
@@ -104,7 +108,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   int64_t longest_ctx = 0;
   for (const TokenSlot& s : slots) longest_ctx = std::max(longest_ctx, s.pos + 1);
   const size_t scores_needed = static_cast<size_t>(pool.size()) * attention_scratch_floats(longest_ctx, c.head_dim);
-  if (act.scores.size() < scores_needed) act.scores.resize(scores_needed);
+  act.scores.grow(scores_needed);
   const std::span<float> scores(act.scores.data(), scores_needed);
 
   // Each token's RoPE angles, once for all layers.

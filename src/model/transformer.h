@@ -16,6 +16,7 @@
 #include "model/kv_cache.h"
 #include "model/token_slot.h"
 #include "model/weights.h"
+#include "runtime/page_buffer.h"
 #include "runtime/thread_pool.h"
 
 namespace hy2bit::model {
@@ -46,21 +47,22 @@ enum class LogitsFor { kLastToken, kAllTokens };
 
 // The activations of one forward pass over up to `capacity` tokens ("the
 // current wave of activations", as in llama2.c), allocated once and reused.
-// Row-major (tokens, width).
+// Row-major (tokens, width). The buffers are untouched pages until a pass
+// writes them, so their memory follows the largest batch actually run.
 struct Activations {
   Activations(const ModelConfig& config, int64_t capacity);
   int64_t capacity;            // most tokens one pass can take
-  std::vector<float> x;        // (capacity, n_embd) residual stream
-  std::vector<float> xb;       // (capacity, n_embd) normed input of a sub-layer
-  std::vector<float> xb2;      // (capacity, n_embd) output of attn_output / ffn_down
-  std::vector<float> q;        // (capacity, q_dim) queries
-  std::vector<float> k;        // (capacity, kv_dim) keys of the new tokens
-  std::vector<float> v;        // (capacity, kv_dim) values of the new tokens
-  std::vector<float> att;      // (capacity, q_dim) attention output, heads side by side
-  std::vector<float> gate;     // (capacity, n_ff) SwiGLU gate, then silu(gate) * up
-  std::vector<float> up;       // (capacity, n_ff) SwiGLU up projection
-  std::vector<float> rope;     // (capacity, n_rot) each token's RoPE cos/sin (rope_angles)
-  std::vector<float> scores;   // (threads, attention_scratch_floats) f32 keys, values, scores
+  runtime::FloatPages x;       // (capacity, n_embd) residual stream
+  runtime::FloatPages xb;       // (capacity, n_embd) normed input of a sub-layer
+  runtime::FloatPages xb2;      // (capacity, n_embd) output of attn_output / ffn_down
+  runtime::FloatPages q;        // (capacity, q_dim) queries
+  runtime::FloatPages k;        // (capacity, kv_dim) keys of the new tokens
+  runtime::FloatPages v;        // (capacity, kv_dim) values of the new tokens
+  runtime::FloatPages att;      // (capacity, q_dim) attention output, heads side by side
+  runtime::FloatPages gate;     // (capacity, n_ff) SwiGLU gate, then silu(gate) * up
+  runtime::FloatPages up;       // (capacity, n_ff) SwiGLU up projection
+  runtime::FloatPages rope;     // (capacity, n_rot) each token's RoPE cos/sin (rope_angles)
+  runtime::FloatPages scores;   // (threads, attention_scratch_floats) f32 keys, values, scores
   std::vector<float> logits;   // (rows asked for, n_vocab)
   kernels::MatmulScratch scratch;  // quantized activations for the kernels
 };

@@ -1,4 +1,4 @@
-// PageBuffer over mmap/munmap.
+// PageBuffer over mmap/munmap, and FloatPages on top of it.
 #include "runtime/page_buffer.h"
 
 #include <sys/mman.h>
@@ -36,6 +36,14 @@ PageBuffer PageBuffer::copy() const {
   PageBuffer c(size_);
   if (size_) std::memcpy(c.data_, data_, size_);
   return c;
+}
+
+void FloatPages::grow(size_t n) {
+  if (n <= n_) return;
+  PageBuffer bigger(n * sizeof(float));
+  if (n_) std::memcpy(bigger.data(), pages_.data(), n_ * sizeof(float));
+  pages_ = std::move(bigger);
+  n_ = n;
 }
 
 }  // namespace hy2bit::runtime

@@ -29,4 +29,23 @@ class PageBuffer {
   size_t size_ = 0;
 };
 
+// n floats in a PageBuffer: an activation buffer sized for the largest batch
+// costs memory only for the rows a pass actually writes, so a session that
+// decodes one token at a time does not pay for 512-token prompt buffers.
+class FloatPages {
+ public:
+  FloatPages() = default;
+  explicit FloatPages(size_t n) : pages_(n * sizeof(float)), n_(n) {}
+
+  float* data() const { return static_cast<float*>(pages_.data()); }
+  size_t size() const { return n_; }
+  float& operator[](size_t i) const { return data()[i]; }
+  // Grows to at least n floats, keeping the contents (new pages are zero).
+  void grow(size_t n);
+
+ private:
+  PageBuffer pages_;
+  size_t n_ = 0;
+};
+
 }  // namespace hy2bit::runtime
