@@ -91,7 +91,11 @@ Result<PerplexityResult> perplexity(std::shared_ptr<const Model> model, std::spa
 // by perplexity() from the same text and vocabulary). n_ctx and the chunks
 // come from the base: options.n_ctx must be 0 or equal it, options.n_chunks
 // at most the base's. A base that is truncated, from another vocabulary or
-// from another text is refused.
+// from another text is refused. One difference from llama.cpp: the model's
+// log-probabilities are rounded to 16 bits as the base's are before the KLD
+// sum (at most half a step, 1.2e-4 nats, per entry), so a model against its
+// own base gives exactly 0; the base also keeps each position's exact target
+// log-probability and argmax, so PPL(base) and "Same top p" are exact.
 Result<PerplexityResult> kl_divergence(std::shared_ptr<const Model> model, std::span<const int32_t> tokens,
                                        const std::string& kld_base_path, const PerplexityOptions& options,
                                        const PerplexityCallback& on_chunk = {});
