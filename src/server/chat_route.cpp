@@ -8,6 +8,7 @@
 #include "hy2bit/generate.h"
 #include "server/request_parsing.h"
 #include "server/responses.h"
+#include "server/request_log.h"
 #include "server/routes.h"
 #include "server/sse.h"
 
@@ -79,6 +80,7 @@ bool ChatStream::pump(httplib::DataSink& sink) {
     }
     out += sse_done();
     finished_ = true;
+    if (!u.error) note_tokens(u.result.n_prompt, static_cast<int64_t>(u.result.tokens.size()));
     if (!sink.write(out.data(), out.size())) return false;
     sink.done();
     return true;
@@ -96,12 +98,12 @@ bool ChatStream::pump(httplib::DataSink& sink) {
 void handle_chat_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
   Result<json> body = parse_json_body(request_body);
   if (!body) return send_error(res, bad_request(body.error().message), *ctx.metrics);
-  Result<ChatRequest> request = parse_chat_request(*body, ctx.options.sampling, ctx.next_seed());
+  Result<ChatRequest> request = parse_chat_request(*body, ctx.options.sampling, ctx.next_seed(),
+                                                       ctx.model->summary().n_vocab);
   if (!request) return send_error(res, bad_request(request.error().message), *ctx.metrics);
 
-  // The rendered prompt starts with BOS as text; special-token text becomes tokens.
-  const std::string prompt_text = render_chat(*ctx.model, request->messages, request->thinking);
-  Result<std::vector<int32_t>> prompt = tokenize(*ctx.model, prompt_text, {.add_bos = false, .parse_special = true});
+  // Only the chat format makes control tokens; message content stays text.
+  Result<std::vector<int32_t>> prompt = tokenize_chat(*ctx.model, request->messages, request->thinking);
   if (!prompt) return send_error(res, bad_request(prompt.error().message, "messages"), *ctx.metrics);
   const int64_t n_ctx = ctx.scheduler->n_ctx();
   if (static_cast<int64_t>(prompt->size()) >= n_ctx) {
@@ -130,7 +132,7 @@ void handle_chat_completions(RouteContext& ctx, const std::string& request_body,
     return;
   }
 
-  JobUpdate all = collect(*job);
+  JobUpdate all = collect(ctx, job);
   if (all.error) return send_error(res, *all.error, *ctx.metrics);
   ChatReplySplitter splitter;
   splitter.push(all.result.text);

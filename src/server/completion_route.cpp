@@ -9,6 +9,7 @@
 #include "hy2bit/generate.h"
 #include "server/request_parsing.h"
 #include "server/responses.h"
+#include "server/request_log.h"
 #include "server/routes.h"
 #include "server/sse.h"
 
@@ -34,7 +35,7 @@ std::optional<PreparedPrompt> prepare(RouteContext& ctx, const PromptInput& inpu
     for (int32_t id : p.tokens) p.echo_text += token_to_piece(*ctx.model, id);
   } else {
     Result<std::vector<int32_t>> tokens =
-        tokenize(*ctx.model, input.text, {.add_bos = false, .parse_special = true});
+        tokenize(*ctx.model, input.text, {.add_bos = false, .parse_special = ctx.options.raw_parse_special});
     if (!tokens) {
       error = bad_request(tokens.error().message, "prompt");
       return std::nullopt;
@@ -118,6 +119,7 @@ bool CompletionStream::pump(httplib::DataSink& sink) {
     }
     out += sse_done();
     finished_ = true;
+    if (!u.error) note_tokens(u.result.n_prompt, static_cast<int64_t>(u.result.tokens.size()));
     if (!sink.write(out.data(), out.size())) return false;
     sink.done();
     return true;
@@ -169,7 +171,7 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    JobUpdate all = collect(*jobs[i]);
+    JobUpdate all = collect(ctx, jobs[i]);
     if (all.error) {
       for (size_t j = i + 1; j < jobs.size(); ++j) ctx.scheduler->cancel(jobs[j]);
       return send_error(res, *all.error, *ctx.metrics);

@@ -60,7 +60,7 @@ struct CompletionRequest {
 // `defaults` fill the sampling fields a request leaves out; `seed` is the
 // seed used when the request gives none.
 Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults,
-                                       uint64_t seed);
+                                       uint64_t seed, int64_t n_vocab);
 Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
                                                    uint64_t seed, int64_t n_vocab);
 
