@@ -115,11 +115,18 @@ void handle_chat_completions(RouteContext& ctx, const std::string& request_body,
                       *ctx.metrics);
   }
 
-  auto job = std::make_shared<Job>(JobSpec{.prompt = std::move(*prompt),
-                                           .options = request->generate,
-                                           .prompt_logprobs = -1,
-                                           .logprobs = request->logprobs ? request->top_logprobs : -1});
-  if (!submit_jobs(ctx, {job}, res)) return;
+  // n choices: the same prompt with seeds seed, seed + 1, ... (one request).
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (int32_t c = 0; c < request->n; ++c) {
+    GenerateOptions options = request->generate;
+    options.sampling.seed += static_cast<uint64_t>(c);
+    jobs.push_back(std::make_shared<Job>(JobSpec{.prompt = *prompt,
+                                                 .options = std::move(options),
+                                                 .prompt_logprobs = -1,
+                                                 .logprobs = request->logprobs ? request->top_logprobs : -1}));
+  }
+  const std::shared_ptr<Job>& job = jobs.front();
+  if (!submit_jobs(ctx, jobs, res)) return;
   ResponseMeta meta{.id = ctx.next_id("chatcmpl"), .created = static_cast<int64_t>(std::time(nullptr)),
                     .model = ctx.model_id};
 
@@ -132,14 +139,28 @@ void handle_chat_completions(RouteContext& ctx, const std::string& request_body,
     return;
   }
 
-  JobUpdate all = collect(ctx, job);
-  if (all.error) return send_error(res, *all.error, *ctx.metrics);
-  ChatReplySplitter splitter;
-  splitter.push(all.result.text);
-  splitter.finish();
-  json logprobs = request->logprobs ? json{{"content", chat_logprobs_json(*ctx.model, all.logprobs)}} : json(nullptr);
-  send_json(res, chat_completion_json(meta, splitter.content(), splitter.reasoning(), all.result.finish, all.result,
-                                      std::move(logprobs)));
+  json choices = json::array();
+  GenerateResult usage;  // the prompt once, the completion tokens of every choice
+  for (size_t c = 0; c < jobs.size(); ++c) {
+    JobUpdate all = collect(ctx, jobs[c]);
+    if (all.error) {
+      for (size_t rest = c + 1; rest < jobs.size(); ++rest) ctx.scheduler->cancel(jobs[rest]);
+      return send_error(res, *all.error, *ctx.metrics);
+    }
+    ChatReplySplitter splitter;
+    splitter.push(all.result.text);
+    splitter.finish();
+    json logprobs = request->logprobs ? json{{"content", chat_logprobs_json(*ctx.model, all.logprobs)}} : json(nullptr);
+    json one = chat_completion_json(meta, splitter.content(), splitter.reasoning(), all.result.finish, all.result,
+                                    std::move(logprobs));
+    one["choices"][0]["index"] = c;
+    choices.push_back(std::move(one["choices"][0]));
+    usage.n_prompt = all.result.n_prompt;
+    usage.tokens.insert(usage.tokens.end(), all.result.tokens.begin(), all.result.tokens.end());
+  }
+  json reply = chat_completion_json(meta, "", "", FinishReason::kStop, usage, nullptr);
+  reply["choices"] = std::move(choices);
+  send_json(res, reply);
 }
 
 }  // namespace hy2bit::server

@@ -146,11 +146,16 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
     ApiError error;
     std::optional<PreparedPrompt> p = prepare(ctx, request->prompts[i], i, error);
     if (!p) return send_error(res, error, *ctx.metrics);
-    jobs.push_back(std::make_shared<Job>(
-        JobSpec{.prompt = p->tokens,
-                .options = request->generate,
-                .prompt_logprobs = request->echo && request->logprobs >= 0 ? request->logprobs : -1,
-                .logprobs = request->logprobs}));
+    // Choice i * n + c (OpenAI's order): prompt i with seed + c.
+    for (int32_t c = 0; c < request->n; ++c) {
+      GenerateOptions options = request->generate;
+      options.sampling.seed += static_cast<uint64_t>(c);
+      jobs.push_back(std::make_shared<Job>(
+          JobSpec{.prompt = p->tokens,
+                  .options = std::move(options),
+                  .prompt_logprobs = request->echo && request->logprobs >= 0 ? request->logprobs : -1,
+                  .logprobs = request->logprobs}));
+    }
     prompts.push_back(std::move(*p));
   }
   if (!submit_jobs(ctx, jobs, res)) return;
@@ -176,16 +181,17 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
       for (size_t j = i + 1; j < jobs.size(); ++j) ctx.scheduler->cancel(jobs[j]);
       return send_error(res, *all.error, *ctx.metrics);
     }
+    const PreparedPrompt& prompt = prompts[i / static_cast<size_t>(request->n)];
     json logprobs = nullptr;
     if (request->logprobs >= 0) {
       CompletionLogprobs builder(*ctx.model);
-      if (request->echo) add_prompt_logprobs(builder, prompts[i], all.prompt_logprobs);
+      if (request->echo) add_prompt_logprobs(builder, prompt, all.prompt_logprobs);
       for (const TokenLogprob& t : all.logprobs) builder.add(t);
       logprobs = builder.take();
     }
-    const std::string text = (request->echo ? prompts[i].echo_text : std::string()) + all.result.text;
+    const std::string text = (request->echo ? prompt.echo_text : std::string()) + all.result.text;
     choices.push_back(completion_choice_json(i, text, std::move(logprobs), finish_reason_json(all.result.finish)));
-    prompt_tokens += all.result.n_prompt;
+    if (i % static_cast<size_t>(request->n) == 0) prompt_tokens += all.result.n_prompt;  // once per prompt
     completion_tokens += static_cast<int64_t>(all.result.tokens.size());
   }
   send_json(res, completion_json(meta, std::move(choices), prompt_tokens, completion_tokens));

@@ -111,6 +111,7 @@ struct CommonFields {
   GenerateOptions generate;
   bool stream = false;
   bool include_usage = false;
+  int32_t n = 1;
 };
 
 Status read_common(const json& body, const SamplingOptions& defaults, uint64_t seed, int32_t default_max_tokens,
@@ -141,8 +142,8 @@ Status read_common(const json& body, const SamplingOptions& defaults, uint64_t s
   out.generate.max_tokens = static_cast<int32_t>(max_tokens);
 
   int64_t n = 1;
-  HY2BIT_TRY(read_int(body, "n", 1, std::numeric_limits<int32_t>::max(), n));
-  if (n != 1) return make_error("'n' must be 1 (one choice per request), got ", n);
+  HY2BIT_TRY(read_int(body, "n", 1, kMaxChoices, n));
+  out.n = static_cast<int32_t>(n);
 
   if (const json* v = field(body, "stop")) {
     std::vector<std::string>& stop = out.generate.stop;
@@ -165,6 +166,7 @@ Status read_common(const json& body, const SamplingOptions& defaults, uint64_t s
   }
 
   HY2BIT_TRY(read_bool(body, "stream", out.stream));
+  if (out.stream && out.n > 1) return make_error("'n' > 1 works only without 'stream' (got n = ", out.n, ")");
   if (const json* v = field(body, "stream_options")) {
     if (!v->is_object()) return make_error("'stream_options' must be an object, got ", type_name(*v));
     HY2BIT_TRY(read_bool(*v, "include_usage", out.include_usage));
@@ -284,6 +286,7 @@ Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const Samplin
   request.generate = std::move(common.generate);
   request.stream = common.stream;
   request.include_usage = common.include_usage;
+  request.n = common.n;
 
   const json* messages = field(body, "messages");
   if (!messages) return make_error("'messages' is missing");
@@ -326,6 +329,7 @@ Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, c
   request.generate = std::move(common.generate);
   request.stream = common.stream;
   request.include_usage = common.include_usage;
+  request.n = common.n;
   HY2BIT_TRY(read_bool(body, "echo", request.echo));
   int64_t logprobs = -1;
   HY2BIT_TRY(read_int(body, "logprobs", 0, kMaxLogprobs, logprobs));
@@ -362,6 +366,9 @@ Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, c
     return make_error("'prompt' must be a string, an array of strings or an array of token ids, got ",
                       type_name(*prompt));
   }
+  if (request.prompts.size() * static_cast<size_t>(request.n) > kMaxPrompts)
+    return make_error("'prompt' x 'n' asks for ", request.prompts.size() * static_cast<size_t>(request.n),
+                      " choices, at most ", kMaxPrompts, " are allowed");
   if (request.stream && request.prompts.size() != 1) {
     return make_error("'stream' works with one prompt; this request has ", request.prompts.size());
   }

@@ -6,6 +6,7 @@
 #include "server/scheduler.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace hy2bit::server {
 namespace {
@@ -325,6 +326,7 @@ void Scheduler::start_reply(Slot& slot) {
 int64_t Scheduler::prefill_chunk() const {
   const bool others_decoding =
       std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.job && s.generation; });
+  if (!options_.chunked_prefill) return std::numeric_limits<int64_t>::max();
   if (!others_decoding || decode_step_s_ == 0 || prefill_token_s_ == 0) return options_.n_batch;
   const auto fit = static_cast<int64_t>(kPrefillBudgetSteps * decode_step_s_ / prefill_token_s_);
   return std::clamp<int64_t>(fit, std::min(kMinPrefillChunk, options_.n_batch), options_.n_batch);

@@ -80,6 +80,7 @@ struct SchedulerOptions {
   int64_t n_ctx = 4096;     // per slot
   int64_t n_batch = 512;
   CacheType cache_type = CacheType::kF16;
+  bool chunked_prefill = true;  // false: a prompt runs whole when admitted (the other streams wait)
 };
 
 class Scheduler {

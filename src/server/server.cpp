@@ -72,7 +72,7 @@ Result<std::unique_ptr<Server>> Server::create(std::shared_ptr<const Model> mode
   impl->options = options;
   Result<std::unique_ptr<Scheduler>> scheduler = Scheduler::create(
       model,
-      {.n_slots = options.parallel, .max_waiting = options.queue, .n_ctx = options.n_ctx, .n_batch = options.n_batch, .cache_type = options.cache_type},
+      {.n_slots = options.parallel, .max_waiting = options.queue, .n_ctx = options.n_ctx, .n_batch = options.n_batch, .cache_type = options.cache_type, .chunked_prefill = options.chunked_prefill},
       impl->metrics);
   if (!scheduler) return scheduler.error();
   impl->scheduler = std::move(*scheduler);

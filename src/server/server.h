@@ -27,6 +27,7 @@ struct ServerOptions {
   int64_t n_batch = 512;             // prompt tokens per forward pass
   CacheType cache_type = CacheType::kF16;  // each slot's KV cache
   std::string model_alias;           // the "model" id reported; empty: the model's name
+  bool chunked_prefill = true;       // interleave prompt chunks with decode steps (false: whole prompts, for comparison)
   int max_connections = 128;         // open connections (a thread each); one more gets 503 and is closed
   int header_timeout_ms = 10000;     // idle or header-sending time allowed before a request's headers are in
   int body_timeout_ms = 30000;       // time allowed for a request body once its headers are in

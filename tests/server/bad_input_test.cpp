@@ -58,7 +58,7 @@ TEST(ServerBadInput, EveryBadRequestGetsA4xxWithAnErrorBody) {
       {"/v1/chat/completions", chat_with(R"("max_tokens": -1)"), 400, "negative max_tokens"},
       {"/v1/chat/completions", chat_with(R"("max_tokens": 2.5)"), 400, "fractional max_tokens"},
       {"/v1/chat/completions", chat_with(R"("max_completion_tokens": 1e30)"), 400, "huge max_completion_tokens"},
-      {"/v1/chat/completions", chat_with(R"("n": 2)"), 400, "n = 2"},
+      {"/v1/chat/completions", chat_with(R"("n": 17)"), 400, "n = 17"},
       {"/v1/chat/completions", chat_with(R"("stream": "yes")"), 400, "stream a string"},
       {"/v1/chat/completions", chat_with(R"("stop": 5)"), 400, "stop a number"},
       {"/v1/chat/completions", chat_with(R"("stop": [1])"), 400, "stop holding a number"},

@@ -355,6 +355,40 @@ TEST(ServerSampling, LogitBiasAndPenaltiesAreHonouredOrRefusedByName) {
   EXPECT_NE(best_of.text.find("best_of"), std::string::npos) << best_of.text;
 }
 
+// ---- n > 1 ---------------------------------------------------------------------
+
+TEST(ServerChoices, NChoicesComeWithTheirOwnSeedsAndOneUsage) {
+  TestServer ts;
+  auto client = ts.client();
+  const auto chat = [&](int n, int seed) {
+    return post_json(*client, "/v1/chat/completions",
+                     json{{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 6}, {"n", n},
+                          {"seed", seed}, {"temperature", 1.0}}.dump());
+  };
+  const JsonReply three = chat(3, 7);
+  ASSERT_EQ(three.status, 200) << three.text;
+  ASSERT_EQ(three.body["choices"].size(), 3u);
+  int64_t completion = 0;
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(three.body["choices"][c]["index"], c);
+    // Choice c is the reply a single request with seed 7 + c gives.
+    const JsonReply one = chat(1, 7 + c);
+    EXPECT_EQ(three.body["choices"][c]["message"], one.body["choices"][0]["message"]) << c;
+    completion += one.body["usage"]["completion_tokens"].get<int64_t>();
+    EXPECT_EQ(three.body["usage"]["prompt_tokens"], one.body["usage"]["prompt_tokens"]);
+  }
+  EXPECT_EQ(three.body["usage"]["completion_tokens"], completion);
+  const JsonReply cmpl = post_json(*client, "/v1/completions",
+                                   json{{"prompt", {"a", "b"}}, {"max_tokens", 2}, {"n", 2}}.dump());
+  ASSERT_EQ(cmpl.status, 200) << cmpl.text;
+  EXPECT_EQ(cmpl.body["choices"].size(), 4u);
+  const JsonReply streamed = post_json(*client, "/v1/chat/completions",
+                                       R"({"messages": [{"role": "user", "content": "x"}], "n": 2, "stream": true})");
+  EXPECT_EQ(streamed.status, 400);
+  EXPECT_NE(streamed.text.find("'n'"), std::string::npos) << streamed.text;
+  EXPECT_EQ(chat(17, 1).status, 400);
+}
+
 // ---- the request log -----------------------------------------------------------
 
 TEST(ServerRequestLog, OneLinePerRequestAsTextOrJson) {

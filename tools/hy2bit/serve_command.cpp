@@ -80,6 +80,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-body", s.max_body_bytes, "largest request body in bytes (more get 413)")->check(CLI::Range(size_t{1024}, size_t{1} << 30))->capture_default_str();
   cmd->add_option("--api-key", s.api_key, "require \"Authorization: Bearer KEY\" (except /health)")->envname("HY2BIT_API_KEY");
   cmd->add_option("--alias", s.model_alias, "model id clients use (default: the model's name)");
+  cmd->add_flag("!--no-chunked-prefill", s.chunked_prefill, "evaluate each prompt whole when admitted (other streams stall meanwhile; for comparison)");
   cmd->add_option("--max-connections", s.max_connections, "open connections served at once (a thread each); one more gets 503")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--header-timeout", s.header_timeout_ms, "ms an idle connection may wait or take to send its request headers")->check(CLI::Range(100, 3600000))->capture_default_str();
   cmd->add_option("--body-timeout", s.body_timeout_ms, "ms a request may take to send its body")->check(CLI::Range(100, 3600000))->capture_default_str();
