@@ -149,7 +149,7 @@ std::string Generation::sample() {
   }
   s.result.tokens.push_back(token);
   s.sampler->accept(token);
-  std::string text = s.stops->push(s.utf8.push(token_to_piece(s.session->model(), token)));
+  std::string text = s.stops->push(s.utf8.push(token_to_reply_piece(s.session->model(), token)));
   s.result.text += text;
   if (s.stops->stopped()) {
     s.finish(FinishReason::kStop);

@@ -49,33 +49,43 @@ std::string strip_thinking(std::string_view content) {
   return std::string(content);
 }
 
-std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
+std::vector<ChatPart> render_chat_parts(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
   const std::optional<size_t> last_user = last_user_index(messages);
-  std::string out(options.bos_text);
+  std::vector<ChatPart> out;
+  auto add = [&out](std::string_view text, bool from_template) {
+    if (!text.empty()) out.push_back({std::string(text), from_template});
+  };
+  add(options.bos_text, true);
   for (size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     switch (m.role) {
       case ChatRole::kSystem:
-        out += m.content;
-        out += kHyEndOfSystem;
+        add(m.content, false);
+        add(kHyEndOfSystem, true);
         break;
       case ChatRole::kUser:
-        out += kHyUser;
-        out += m.content;  // a "/no_think" prefix stays: the model was trained with it
+        add(kHyUser, true);
+        add(m.content, false);  // a "/no_think" prefix stays: the model was trained with it
         break;
       case ChatRole::kAssistant: {
-        out += kHyAssistant;
+        add(kHyAssistant, true);
         const bool in_history = last_user && i < *last_user;
-        out += in_history ? strip_thinking(m.content) : m.content;
-        out += kHyEndOfTurn;
+        add(in_history ? strip_thinking(m.content) : m.content, false);
+        add(kHyEndOfTurn, true);
         break;
       }
     }
   }
   if (options.add_generation_prompt) {
-    out += kHyAssistant;
-    if (effective_thinking(messages, options.thinking) == ThinkingMode::kOff) out += kEmptyThinkBlock;
+    add(kHyAssistant, true);
+    if (effective_thinking(messages, options.thinking) == ThinkingMode::kOff) add(kEmptyThinkBlock, true);
   }
+  return out;
+}
+
+std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
+  std::string out;
+  for (const ChatPart& part : render_chat_parts(messages, options)) out += part.text;
   return out;
 }
 
