@@ -6,6 +6,7 @@ each trial runs --warmup untimed and --steps timed steps.
 Each trial group varies one option around the base config.
 """
 import argparse
+import os
 import json
 import time
 
@@ -42,20 +43,20 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="qat/configs/small.json")
     ap.add_argument("--n-vocab", type=int, default=8192)
+    ap.add_argument("--batch", type=int, default=0, help="base batch (default: the config's)")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("trials", nargs="*", default=["autocast=none,bf16"], help="KEY=V1,V2 groups")
     args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
     print(common.blas_report(torch), flush=True)
     base, train = load_config(args.config, n_vocab=args.n_vocab)
     rows = []
     for group in args.trials:
         key, _, values = group.partition("=")
         for v in values.split(","):
-            cfg, batch, autocast = dict(base), train.get("batch", 16), "none"
+            cfg, batch, autocast = dict(base), args.batch or train.get("batch", 16), "none"
             if key == "autocast":
                 autocast = v
             elif key == "batch":

@@ -93,13 +93,20 @@ def read_fortune_file(path):
     return [e.strip("\n") for e in raw.split("\n%\n") if e.strip()]
 
 
+# Fortune files that are not sentences (pictures made of characters).
+SKIP_FORTUNES = ("ascii-art",)
+
+
 def read_fortunes(fortune_dir, max_docs):
+    """All fortunes; with max_docs, every k-th one so each topic is present."""
     docs = []
     names = sorted(p for p in glob.glob(os.path.join(fortune_dir, "*.u8")))
     if not names:
         raise SystemExit(f"error: no fortune files (*.u8) in '{fortune_dir}' (install Debian's fortunes and fortunes-zh)")
     for path in names:
         topic = os.path.basename(path)[:-3]
+        if topic in SKIP_FORTUNES:
+            continue
         for text in read_fortune_file(path):
             if len(text) > 600:
                 continue
@@ -115,8 +122,9 @@ def read_fortunes(fortune_dir, max_docs):
                     docs.append({"kind": "fortune_zh", "topic": "格言", "text": text})
             else:
                 docs.append({"kind": "fortune_en", "topic": topic.replace("-", " "), "text": text})
-            if max_docs and len(docs) >= max_docs:
-                return docs
+    if max_docs and len(docs) > max_docs:
+        step = len(docs) / max_docs
+        docs = [docs[int(i * step)] for i in range(max_docs)]
     return docs
 
 

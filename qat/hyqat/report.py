@@ -27,10 +27,12 @@ GGUF_TYPE = {"fp": None, "fp_cont": None, "ptq2": "q2_0c", "qat2": "q2_0c"}
 
 
 def hy2bit_has(binary, command):
+    """True when `hy2bit --help` lists the subcommand."""
     if not os.access(binary, os.X_OK):
         return False
-    p = subprocess.run([binary, command, "--help"], capture_output=True, text=True)
-    return p.returncode == 0
+    p = subprocess.run([binary, "--help"], capture_output=True, text=True)
+    listed = p.stdout.split("Subcommands:", 1)[-1] if "Subcommands:" in p.stdout else ""
+    return re.search(r"^\s+" + re.escape(command) + r"\s", listed, re.M) is not None
 
 
 def run(cmd, log):

@@ -58,9 +58,11 @@ def setup(args):
 
 def train_loop(model, stream, args, device, stage, cfg, train_cfg, step0_data, teacher=None, ckpt_path=None,
                start=None, curve=None, valid_tokens=None, vocab=None):
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.dim() >= 2]
-    other = [p for p in params if p.dim() < 2]
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
+    # Weight decay on matrices only; never on norms or the SEQ steps.
+    decay = [p for n, p in named if p.dim() >= 2 and not n.endswith(".scale")]
+    other = [p for n, p in named if p.dim() < 2 or n.endswith(".scale")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": train_cfg["weight_decay"]},
                              {"params": other, "weight_decay": 0.0}], lr=train_cfg["lr"], betas=(0.9, 0.95))
     step = 0
@@ -125,7 +127,7 @@ def run_train(argv):
                     help="model config JSON (teacher only; later stages use the teacher's)")
     ap.add_argument("--steps", type=int, required=True, help="optimizer steps of this stage")
     ap.add_argument("--batch", type=int, default=None, help="sequences per step (default: config or 16)")
-    ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: config, 2e-3; qat/fpcont 5e-4)")
+    ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: config or 2e-3; qat/fpcont: 10%% of the teacher's)")
     ap.add_argument("--warmup", type=int, default=None, help="warm-up steps")
     ap.add_argument("--kd", type=float, default=1.0, help="qat: weight of the KL distillation term (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=1234, help="seed for init, data order and batches (default: %(default)s)")
@@ -164,11 +166,14 @@ def run_train(argv):
             for p in teacher.parameters():
                 p.requires_grad_(False)
             model.set_mode("seq")  # scales start at the MSE-optimal PTQ step
-        default_lr = 5e-4
+        # The teacher's final learning rate (its cosine ends at 10% of the peak):
+        # FP-continued is the teacher trained on, QAT starts from it.
+        default_lr = 0.1 * train_cfg_file.get("lr", DEFAULTS["lr"])
     if cfg["n_vocab"] != len(vocab):
         raise SystemExit(f"error: the model has n_vocab {cfg['n_vocab']} but '{args.vocab}' holds {len(vocab)} tokens")
     train_cfg = dict(DEFAULTS, lr=default_lr)
-    train_cfg.update({k: v for k, v in train_cfg_file.items() if k in DEFAULTS})
+    train_cfg.update({k: v for k, v in train_cfg_file.items() if k in DEFAULTS and
+                      (args.stage == "teacher" or k != "lr")})
     for k in ("batch", "lr", "warmup"):
         if getattr(args, k) is not None:
             train_cfg[k] = getattr(args, k)
