@@ -14,7 +14,6 @@ import random
 import numpy as np
 import torch
 
-from . import common
 from .corpus import plain_text
 from .examples import example_text
 
@@ -83,6 +82,3 @@ def eval_tokens(vocab, path):
     except OSError as e:
         raise SystemExit(f"error: cannot read evaluation file '{path}': {e.strerror}")
     return vocab.encode(text, add_bos=True, parse_special=False)
-
-
-__all__ = ["train_stream", "batch_at", "eval_tokens", "load_docs", "common"]

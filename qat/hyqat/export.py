@@ -54,7 +54,8 @@ def hf_config(c, vocab):
         "max_position_embeddings": c["n_ctx"], "rms_norm_eps": c["rms_eps"], "rope_theta": c["rope_base"],
         "rope_scaling": None, "attention_bias": False, "mlp_bias": False, "attention_dropout": 0.0,
         "use_qk_norm": True, "tie_word_embeddings": True, "initializer_range": 0.02, "use_cache": True,
-        "bos_token_id": vocab.bos, "eos_token_id": vocab.eos, "pad_token_id": vocab.pad,
+        "bos_token_id": vocab.bos, "eos_token_id": vocab.eos, "eod_token_id": vocab.eos,
+        "pad_token_id": vocab.pad,
         "torch_dtype": "float32", "transformers_version": "4.56.0",
     }
 

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 
-import torch
 
 from . import checkpoint, common, data, gguf_model
 from .evaluate import mean_kld, perplexity
@@ -78,8 +77,8 @@ def main(argv=None):
         hf = os.path.join(out, "hf-" + name)
         export(os.path.join(out, CKPT[name]), os.path.join(out, "vocab.json"), hf)
         if chain:
-            g = os.path.join(out, name + "-f32.gguf")
-            run([args.hy2bit, "convert", hf, g], log)
+            g = os.path.join(out, name + "-f16.gguf")  # f16: what users run; the QDQ grid is exact in it
+            run([args.hy2bit, "convert", hf, g, "--outtype", "f16"], log)
             ggufs[name] = g
             if GGUF_TYPE[name]:
                 q = os.path.join(out, f"{name}-{GGUF_TYPE[name]}.gguf")
@@ -89,7 +88,7 @@ def main(argv=None):
                 states[name]["lossless"] = (int(m.group(1)), int(m.group(2))) if m else None
     if chain:
         ggufs["q4_0"] = os.path.join(out, "fp-q4_0.gguf")
-        run([args.hy2bit, "quantize", os.path.join(out, "fp-f32.gguf"), ggufs["q4_0"], "q4_0"], log)
+        run([args.hy2bit, "quantize", os.path.join(out, "fp-f16.gguf"), ggufs["q4_0"], "q4_0"], log)
 
     def torch_model(name):
         if name in ggufs:
@@ -97,10 +96,11 @@ def main(argv=None):
         m, _ = checkpoint.load_model(os.path.join(out, CKPT[name]), frozen=True)
         return m
 
+    chunk_args = ["--chunks", args.chunks] if args.chunks else []
     results = {}
     base = perplexity(torch_model("fp"), tokens, n_ctx, vocab.bos, "cpu", chunks=args.chunks, keep_logprobs=True)
     if chain:
-        run([args.hy2bit, "perplexity", "-m", ggufs["fp"], "-f", test_file, "-c", n_ctx,
+        run([args.hy2bit, "perplexity", "-m", ggufs["fp"], "-f", test_file, "-c", n_ctx, *chunk_args,
              "--kl-divergence-base", os.path.join(out, "fp.kld")], log)
     for name in MODELS:
         if name == "q4_0" and not chain:
@@ -118,10 +118,10 @@ def main(argv=None):
             g = ggufs[name]
             row["gguf"] = os.path.basename(g)
             row["bytes"] = os.path.getsize(g)
-            text = run([args.hy2bit, "perplexity", "-m", g, "-f", test_file, "-c", n_ctx], log)
+            text = run([args.hy2bit, "perplexity", "-m", g, "-f", test_file, "-c", n_ctx, *chunk_args], log)
             row["ppl_hy2bit"], row["ppl_hy2bit_err"] = parse_ppl(text)
             if name != "fp":
-                text = run([args.hy2bit, "perplexity", "-m", g, "-f", test_file, "-c", n_ctx,
+                text = run([args.hy2bit, "perplexity", "-m", g, "-f", test_file, "-c", n_ctx, *chunk_args,
                             "--kl-divergence-base", os.path.join(out, "fp.kld"), "--kl-divergence"], log)
                 row["kld_hy2bit"] = parse_kld(text)
             if row["ppl_hy2bit"]:

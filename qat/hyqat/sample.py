@@ -6,7 +6,7 @@ import argparse
 import torch
 
 from .eval_command import load_any
-from .examples import ASSISTANT, BOS, EOT, NO_THINK, USER
+from .examples import ASSISTANT, BOS, NO_THINK, USER
 from .tokenizer import Vocab
 
 

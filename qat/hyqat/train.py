@@ -11,7 +11,6 @@ teacher_steps .. teacher_steps+M-1), identical for both.
 """
 import argparse
 import copy
-import json
 import math
 import os
 import sys
@@ -230,6 +229,3 @@ def run_ptq2(argv):
     path = os.path.join(args.out, "ptq2.pt")
     checkpoint.save(path, model, tstate["config"], "ptq2", 0, 0, None, {"train": tstate["extra"].get("train", {})})
     print(f"ptq2: {len(model.linears())} linear layers snapped to the SEQ grid -> {path}")
-
-
-__all__ = ["run_train", "run_ptq2", "json"]
