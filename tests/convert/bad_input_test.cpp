@@ -56,6 +56,8 @@ std::string write_folder(const std::string& name, const SmallFolder& f, Tokenize
   const std::string dir = hy2bit::test::scratch_dir() + "/bad-" + name;
   fs::remove_all(dir);
   fs::create_directories(dir);
+  remove_at_exit(dir);
+  remove_at_exit(dir + ".gguf");
   write_text(dir + "/config.json", f.config.dump());
   write_tokenizer(dir, tiny_vocab(), form, Json::object());
   write_safetensors(dir + "/model.safetensors", f.tensors);
@@ -177,6 +179,7 @@ TEST(ConvertBadInput, TokenizerProblems) {
   expect_error(dir, "tokenizer.json: not valid JSON");
 
   dir = write_folder("tiktoken", small_folder(), TokenizerForm::kTiktoken);
+  remove_at_exit(dir + "-ok.gguf");
   ASSERT_TRUE(convert_hf_checkpoint({.hf_dir = dir, .out_path = dir + "-ok.gguf"}).ok());
   fs::copy_file(dir + "/hy.tiktoken", dir + "/other.tiktoken");
   ASSERT_TRUE(convert_hf_checkpoint({.hf_dir = dir, .out_path = dir + "-ok.gguf"}).ok()) << "hy.tiktoken is preferred";
@@ -197,6 +200,7 @@ TEST(ConvertBadInput, TokenizerProblems) {
 TEST(ConvertBadInput, ASymlinkAtTheTemporaryNameIsNotFollowed) {
   const std::string dir = write_folder("symlink", small_folder());
   const std::string victim = dir + "-victim.txt";
+  remove_at_exit(victim);
   write_text(victim, "keep me");
   fs::remove(dir + ".gguf.tmp");
   fs::create_symlink(victim, dir + ".gguf.tmp");
@@ -226,6 +230,8 @@ TEST(ConvertCli, HelpAndBadFlags) {
 TEST(ConvertCli, ConvertThenQuantizeIsLossless) {
   const std::string dir = make_qdq_fixture(hy2bit::test::scratch_dir() + "/cli-qdq");
   const std::string f16 = dir + ".gguf", q2 = dir + "-q2_0c.gguf";
+  remove_at_exit(f16);
+  remove_at_exit(q2);
   hy2bit::test::CommandResult c = hy2bit::test::run_hy2bit({"convert", dir, f16});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_NE(c.out.find("2-bit grid: 8192 of 8192 linear rows on the grid (quantize ... q2_0c will be lossless)"),

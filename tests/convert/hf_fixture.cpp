@@ -18,6 +18,21 @@
 namespace hy2bit::convert::test {
 namespace fs = std::filesystem;
 
+namespace {
+class RemoveAtExit : public testing::Environment {
+ public:
+  std::vector<std::string> paths;
+  void TearDown() override {
+    std::error_code ec;
+    for (const std::string& p : paths) fs::remove_all(p, ec);
+  }
+};
+RemoveAtExit* const g_remove_at_exit =
+    static_cast<RemoveAtExit*>(testing::AddGlobalTestEnvironment(new RemoveAtExit));
+}  // namespace
+
+void remove_at_exit(const std::string& path) { g_remove_at_exit->paths.push_back(path); }
+
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -205,6 +220,7 @@ Json vocab_fixture_config() {
 
 std::string make_vocab_fixture(const std::string& dir, TokenizerForm form) {
   fs::create_directories(dir);
+  remove_at_exit(dir);
   GgufVocabulary vocab = read_gguf_vocabulary(hy2bit::test::testdata_path("tokenizer/hy-vocab.gguf"));
   vocab.chat_template = kChatTemplate;
   write_tokenizer(dir, vocab, form,
@@ -246,6 +262,7 @@ std::string make_vocab_fixture(const std::string& dir, TokenizerForm form) {
 
 std::string make_qdq_fixture(const std::string& dir) {
   fs::create_directories(dir);
+  remove_at_exit(dir);
   const std::string src = hy2bit::test::testdata_path("models/hy-tiny-f16.gguf");
   const GgufVocabulary vocab = read_gguf_vocabulary(src);
   write_tokenizer(dir, vocab, TokenizerForm::kTokenizerJson, Json::object());

@@ -56,6 +56,10 @@ std::string make_vocab_fixture(const std::string& dir, TokenizerForm form);
 // The QDQ fixture: hy-tiny-f16.gguf's tensors and vocabulary as an HF folder.
 std::string make_qdq_fixture(const std::string& dir);
 
+// Removes `path` (a file or folder) when the test program ends: the
+// fixtures are tens of MB and the scratch folder is not cleaned otherwise.
+void remove_at_exit(const std::string& path);
+
 // Config of the vocab fixture (a JSON object), for tests that edit it.
 Json vocab_fixture_config();
 

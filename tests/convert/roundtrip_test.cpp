@@ -46,6 +46,7 @@ const Converted& converted(const std::string& which) {
   else if (which == "tiktoken") c.hf_dir = make_vocab_fixture(root, TokenizerForm::kTiktoken);
   else c.hf_dir = make_qdq_fixture(root);
   c.gguf_path = root + ".gguf";
+  remove_at_exit(c.gguf_path);
   Result<ConvertReport> r = convert_hf_checkpoint({.hf_dir = c.hf_dir, .out_path = c.gguf_path});
   if (r) c.report = *r;
   else c.error = r.error().message;
@@ -164,7 +165,7 @@ void expect_tensors_equal_source(const std::string& hf_dir, const std::string& g
   }
 }
 
-TEST(ConvertTokenizerJson, VocabularyIsHyVocabs) {
+void ConvertTokenizerJson_VocabularyIsHyVocabs() {
   const Converted& c = converted("tokenizer_json");
   ASSERT_TRUE(c.error.empty()) << c.error;
   const GgufVocabulary want = read_gguf_vocabulary(hy2bit::test::testdata_path("tokenizer/hy-vocab.gguf"));
@@ -177,13 +178,13 @@ TEST(ConvertTokenizerJson, VocabularyIsHyVocabs) {
   EXPECT_EQ(c.report.tokenizer_source, "tokenizer.json");
 }
 
-TEST(ConvertTokenizerJson, TokenizesTheReferenceCasesLikeLlamaCpp) {
+void ConvertTokenizerJson_TokenizesTheReferenceCasesLikeLlamaCpp() {
   const Converted& c = converted("tokenizer_json");
   ASSERT_TRUE(c.error.empty()) << c.error;
   expect_reference_tokenization(c.gguf_path);
 }
 
-TEST(ConvertTokenizerJson, TensorsEqualTheSource) {
+void ConvertTokenizerJson_TensorsEqualTheSource() {
   const Converted& c = converted("tokenizer_json");
   ASSERT_TRUE(c.error.empty()) << c.error;
   expect_tensors_equal_source(c.hf_dir, c.gguf_path);
@@ -191,7 +192,7 @@ TEST(ConvertTokenizerJson, TensorsEqualTheSource) {
   EXPECT_EQ(c.report.n_skipped, 2);  // tied lm_head, rotary_emb.inv_freq
 }
 
-TEST(ConvertTokenizerJson, MetadataFollowsLlamaCpp) {
+void ConvertTokenizerJson_MetadataFollowsLlamaCpp() {
   const Converted& c = converted("tokenizer_json");
   ASSERT_TRUE(c.error.empty()) << c.error;
   OpenGguf g = open_gguf(c.gguf_path);
@@ -231,14 +232,14 @@ TEST(ConvertTokenizerJson, MetadataFollowsLlamaCpp) {
   EXPECT_EQ(*f.get_string("tokenizer.chat_template"), tc["chat_template"].get<std::string>());  // verbatim
 }
 
-TEST(ConvertTiktoken, TokenizesTheReferenceCasesLikeLlamaCpp) {
+void ConvertTiktoken_TokenizesTheReferenceCasesLikeLlamaCpp() {
   const Converted& c = converted("tiktoken");
   ASSERT_TRUE(c.error.empty()) << c.error;
   EXPECT_EQ(c.report.tokenizer_source, "hy.tiktoken");
   expect_reference_tokenization(c.gguf_path);
 }
 
-TEST(ConvertTiktoken, MergesRebuiltFromRanksAreHyVocabs) {
+void ConvertTiktoken_MergesRebuiltFromRanksAreHyVocabs() {
   const Converted& c = converted("tiktoken");
   ASSERT_TRUE(c.error.empty()) << c.error;
   const GgufVocabulary want = read_gguf_vocabulary(hy2bit::test::testdata_path("tokenizer/hy-vocab.gguf"));
@@ -260,13 +261,13 @@ TEST(ConvertTiktoken, MergesRebuiltFromRanksAreHyVocabs) {
   EXPECT_EQ(get_uint(*g.file, "tokenizer.ggml.eos_token_id"), 102405u);  // eod_token_id over eos_token_id
 }
 
-TEST(ConvertTiktoken, TensorsEqualTheSource) {
+void ConvertTiktoken_TensorsEqualTheSource() {
   const Converted& c = converted("tiktoken");
   ASSERT_TRUE(c.error.empty()) << c.error;
   expect_tensors_equal_source(c.hf_dir, c.gguf_path);
 }
 
-TEST(ConvertQdq, TensorsAreHyTinyF16sByteForByte) {
+void ConvertQdq_TensorsAreHyTinyF16sByteForByte() {
   const Converted& c = converted("qdq");
   ASSERT_TRUE(c.error.empty()) << c.error;
   OpenGguf want = open_gguf(hy2bit::test::testdata_path("models/hy-tiny-f16.gguf"));
@@ -284,20 +285,22 @@ TEST(ConvertQdq, TensorsAreHyTinyF16sByteForByte) {
               read_gguf_vocabulary(hy2bit::test::testdata_path("models/hy-tiny-f16.gguf")).tokens);
 }
 
-TEST(ConvertQdq, EveryLinearRowIsOnTheGridAndQuantizesLosslessly) {
+void ConvertQdq_EveryLinearRowIsOnTheGridAndQuantizesLosslessly() {
   const Converted& c = converted("qdq");
   ASSERT_TRUE(c.error.empty()) << c.error;
   EXPECT_EQ(c.report.linear_rows, 8192);
   EXPECT_EQ(c.report.grid_rows, 8192);
   EXPECT_EQ(c.report.unchecked_rows, 0);
+  const std::string q2 = hy2bit::test::scratch_dir() + "/qdq-q2_0c.gguf";
+  remove_at_exit(q2);
   Result<quantize::QuantizeReport> q = quantize::quantize_model(
-      c.gguf_path, hy2bit::test::scratch_dir() + "/qdq-q2_0c.gguf", {.target = formats::TypeId::kQ2_0C, .n_threads = 2});
+      c.gguf_path, q2, {.target = formats::TypeId::kQ2_0C, .n_threads = 2});
   ASSERT_TRUE(q.ok()) << q.error().message;
   EXPECT_EQ(q->q2_0c_rows, 8192);
   EXPECT_EQ(q->q2_0c_exact_rows, 8192);
 }
 
-TEST(ConvertQdq, LogitsMatchLlamaCppsForTheSameWeights) {
+void ConvertQdq_LogitsMatchLlamaCppsForTheSameWeights() {
   const Converted& c = converted("qdq");
   ASSERT_TRUE(c.error.empty()) << c.error;
   const std::vector<int32_t> tokens = hy2bit::test::read_token_ids(hy2bit::test::testdata_path("logits/tiny-short.tokens"));
@@ -322,6 +325,7 @@ TEST(Convert, OutTypesAndVocabOnly) {
   for (const auto& [type, id, ft] : {std::tuple{ConvertOutType::kBF16, formats::TypeId::kBF16, 32u},
                                      std::tuple{ConvertOutType::kF32, formats::TypeId::kF32, 0u}}) {
     const std::string out = dir + "/qdq-" + std::to_string(static_cast<int>(id)) + ".gguf";
+    remove_at_exit(out);
     Result<ConvertReport> r = convert_hf_checkpoint({.hf_dir = c.hf_dir, .out_path = out, .outtype = type});
     ASSERT_TRUE(r.ok()) << r.error().message;
     OpenGguf g = open_gguf(out);
@@ -332,6 +336,7 @@ TEST(Convert, OutTypesAndVocabOnly) {
     EXPECT_EQ(get_uint(*g.file, "general.file_type"), ft);
   }
   const std::string vocab_out = dir + "/qdq-vocab.gguf";
+  remove_at_exit(vocab_out);
   Result<ConvertReport> r = convert_hf_checkpoint({.hf_dir = c.hf_dir, .out_path = vocab_out, .vocab_only = true});
   ASSERT_TRUE(r.ok()) << r.error().message;
   OpenGguf g = open_gguf(vocab_out);
@@ -339,6 +344,58 @@ TEST(Convert, OutTypesAndVocabOnly) {
   EXPECT_TRUE(g.file->tensors().empty());
   EXPECT_EQ(g.file->find("general.size_label"), nullptr);
   EXPECT_EQ(get_uint(*g.file, "tokenizer.ggml.bos_token_id"), 984u);
+}
+
+
+// One test per fixture: each test process generates and converts its fixture
+// once (the slow part), then checks every aspect of it.
+TEST(ConvertTokenizerJson, MatchesHyVocabAndTheSource) {
+  {
+    SCOPED_TRACE("VocabularyIsHyVocabs");
+    ConvertTokenizerJson_VocabularyIsHyVocabs();
+  }
+  {
+    SCOPED_TRACE("TokenizesTheReferenceCasesLikeLlamaCpp");
+    ConvertTokenizerJson_TokenizesTheReferenceCasesLikeLlamaCpp();
+  }
+  {
+    SCOPED_TRACE("TensorsEqualTheSource");
+    ConvertTokenizerJson_TensorsEqualTheSource();
+  }
+  {
+    SCOPED_TRACE("MetadataFollowsLlamaCpp");
+    ConvertTokenizerJson_MetadataFollowsLlamaCpp();
+  }
+}
+
+TEST(ConvertTiktoken, MatchesHyVocabAndTheSource) {
+  {
+    SCOPED_TRACE("TokenizesTheReferenceCasesLikeLlamaCpp");
+    ConvertTiktoken_TokenizesTheReferenceCasesLikeLlamaCpp();
+  }
+  {
+    SCOPED_TRACE("MergesRebuiltFromRanksAreHyVocabs");
+    ConvertTiktoken_MergesRebuiltFromRanksAreHyVocabs();
+  }
+  {
+    SCOPED_TRACE("TensorsEqualTheSource");
+    ConvertTiktoken_TensorsEqualTheSource();
+  }
+}
+
+TEST(ConvertQdq, IsHyTinyOnTheGridWithLlamaCppsLogits) {
+  {
+    SCOPED_TRACE("TensorsAreHyTinyF16sByteForByte");
+    ConvertQdq_TensorsAreHyTinyF16sByteForByte();
+  }
+  {
+    SCOPED_TRACE("EveryLinearRowIsOnTheGridAndQuantizesLosslessly");
+    ConvertQdq_EveryLinearRowIsOnTheGridAndQuantizesLosslessly();
+  }
+  {
+    SCOPED_TRACE("LogitsMatchLlamaCppsForTheSameWeights");
+    ConvertQdq_LogitsMatchLlamaCppsForTheSameWeights();
+  }
 }
 
 }  // namespace
