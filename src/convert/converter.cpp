@@ -124,6 +124,14 @@ Result<GgufVocab> load_vocab(const fs::path& dir, const HfConfig& cfg, std::stri
   return convert::vocab_from_tiktoken(*ranks, src);
 }
 
+// The folder's own name ("HY-1.8B-2Bit" for "models/HY-1.8B-2Bit/"): what
+// llama.cpp's converter names the model when no model card names it.
+std::string folder_name(const fs::path& dir) {
+  fs::path p = fs::absolute(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
+}
+
 // gguf-py model_weight_count_rounded_notation(n, min_digits=2): "1.8B", "22M".
 std::string size_label(uint64_t n) {
   double scaled = 0;
@@ -350,9 +358,7 @@ Result<ConvertReport> convert_hf_checkpoint(const ConvertOptions& o) {
   gguf::Writer w;
   w.set("general.architecture", OwnedValue::string("hunyuan-dense"));
   w.set("general.type", OwnedValue::string("model"));
-  w.set("general.name", OwnedValue::string(fs::absolute(dir).lexically_normal().filename().empty()
-                                               ? fs::absolute(dir).lexically_normal().parent_path().filename().string()
-                                               : fs::absolute(dir).lexically_normal().filename().string()));
+  w.set("general.name", OwnedValue::string(folder_name(dir)));
   if (n_params > 0) w.set("general.size_label", OwnedValue::string(size_label(n_params)));
   HY2BIT_TRY(set_hparams(w, *cfg, file_type));
   set_vocab(w, *vocab);

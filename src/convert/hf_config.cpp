@@ -67,6 +67,9 @@ Result<HfConfig> parse_hf_config(std::string_view json_text) {
   cfg.tie_word_embeddings = tied.value_or(false);
   HY2BIT_READ(cfg.eod_token_id, optional_int(c, "eod_token_id", kWhat));
   HY2BIT_READ(cfg.pad_token_id, optional_int(c, "pad_token_id", kWhat));
+  // The vocabulary is held as per-id tables: a hostile size must not turn into a huge allocation.
+  constexpr int64_t kMaxVocab = int64_t{1} << 24;
+  if (cfg.vocab_size > kMaxVocab) return make_error(kWhat, ": \"vocab_size\" is ", cfg.vocab_size, ", more than ", kMaxVocab);
   if (!(cfg.rms_eps > 0 && cfg.rms_eps < 1)) return make_error(kWhat, ": \"rms_norm_eps\" is ", cfg.rms_eps, ", expected 0 < eps < 1");
   if (cfg.n_head_kv && cfg.n_head % *cfg.n_head_kv != 0)
     return make_error(kWhat, ": num_attention_heads ", cfg.n_head, " is not a multiple of num_key_value_heads ", *cfg.n_head_kv);

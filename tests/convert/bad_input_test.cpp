@@ -116,6 +116,9 @@ TEST(ConvertBadInput, ConfigValues) {
   f.config["bos_token_id"] = 5000;
   expect_error(write_folder("bos-range", f), "bos token id 5000 is outside the vocabulary");
   f = small_folder();
+  f.config["vocab_size"] = 2000000000;
+  expect_error(write_folder("vocab-huge", f), "\"vocab_size\" is 2000000000, more than 16777216");
+  f = small_folder();
   f.config["rms_norm_eps"] = "small";
   expect_error(write_folder("eps-type", f), "\"rms_norm_eps\" must be a number");
 }
