@@ -19,13 +19,14 @@ fuzz_build() {
 
 # fuzz_run TARGET SECONDS LOG [extra libFuzzer flags...]: fuzzes TARGET for
 # SECONDS from its committed seeds, growing a working corpus under
-# build-fuzz/corpus/ (the seeds in fuzz/corpus/ are never written), with
-# crashing inputs saved under build-fuzz/artifacts/. Exits as libFuzzer does:
+# $FUZZ_CORPUS_ROOT/corpus/ (default build-fuzz; the seeds in fuzz/corpus/
+# are never written), with crashing inputs saved under .../artifacts/. Exits as libFuzzer does:
 # non-zero on any crash, leak, timeout (10 s per input) or out-of-memory.
 fuzz_run() {
   local target="$1" seconds="$2" log="$3"
   shift 3
-  local work="build-fuzz/corpus/$target" artifacts="build-fuzz/artifacts/$target/"
+  local root="${FUZZ_CORPUS_ROOT:-build-fuzz}"
+  local work="$root/corpus/$target" artifacts="$root/artifacts/$target/"
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   "${FUZZ_BIN:-build-fuzz/bin}/$target" -dict="$(fuzz_dict "$target")" -max_total_time="$seconds" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" \
