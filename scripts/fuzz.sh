@@ -38,6 +38,7 @@ fi
 
 [ -n "${FUZZ_NO_BUILD:-}" ] || fuzz_build > /dev/null
 status=0
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src fuzz || echo '+changes')"
 for t in "${targets[@]}"; do
   log="build-fuzz/logs/$t-$(date -u +%Y%m%dT%H%M%SZ).log"
   started="$(date -u '+%Y-%m-%d %H:%M')"
@@ -49,12 +50,14 @@ for t in "${targets[@]}"; do
   execs="$(fuzz_execs "$log")"
   execs="${execs:-0}"
   result="0 crashes, 0 leaks, 0 timeouts"
-  if [ "$rc" -ne 0 ]; then
+  if [ "$rc" -eq 72 ]; then
+    result="interrupted (SIGINT), 0 crashes, 0 leaks, 0 timeouts until then"
+  elif [ "$rc" -ne 0 ]; then
     result="FAILED (exit $rc): $(grep -m1 -E '^==[0-9]+==ERROR|^SUMMARY|deadly signal|timeout|out-of-memory|invariant' "$log" || echo 'see log')"
     status=1
   fi
   rate=$(( execs / (elapsed > 0 ? elapsed : 1) ))
-  row="| $started UTC | $t | $elapsed s | $execs | $rate/s | $result | \`scripts/fuzz.sh $t $hours $*\` at $(git rev-parse --short HEAD) |"
+  row="| $started UTC | $t | $elapsed s | $execs | $rate/s | $result | \`scripts/fuzz.sh $t $hours $*\` at $commit |"
   echo "$row"
   echo "$row" >> FUZZING.md
 done
