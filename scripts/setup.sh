@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpcre2-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   g++-aarch64-linux-gnu qemu-user-static
+  clang libfuzzer-14-dev
   tmux curl jq
   # the QAT toolkit (qat/): Debian's torch, OpenBLAS for the trainer's process
   # only, the pre-tokenizer's regex module, fortunes as corpus (npm, which
