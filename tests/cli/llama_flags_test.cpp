@@ -179,3 +179,42 @@ TEST(LlamaFlags, RunDashHfDownloadsAndRunsTheModel) {
 
 }  // namespace
 }  // namespace hy2bit
+
+namespace hy2bit {
+namespace {
+
+// bench as llama-bench: value ranges, -pg, several -m, and every -o format.
+TEST(LlamaBench, RangesPgSeveralModelsAndOutputFormats) {
+  const std::string m = test::testdata_path("models/hy-tiny-q2_0c.gguf");
+  const test::CommandResult md =
+      run_hy2bit({"bench", "-m", m, "-m", m, "-p", "8-32*2", "-n", "4", "-pg", "8,4", "-r", "1", "-t", "1", "--progress"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  for (const char* test : {"| pp8 |", "| pp16 |", "| pp32 |", "| tg4 |", "| pp8+tg4 |"})
+    EXPECT_NE(md.out.find(test), std::string::npos) << test << "\n" << md.out;
+  EXPECT_NE(md.err.find("test 10/10"), std::string::npos) << md.err;  // 5 tests x 2 models
+  const test::CommandResult csv = run_hy2bit({"bench", "-m", m, "-p", "8", "-n", "0", "-r", "1", "-o", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("avg_ns,avg_ts,", 0), 0u) << csv.out;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;
+  const test::CommandResult jsonl = run_hy2bit({"bench", "-m", m, "-p", "0-16+8", "-n", "0", "-r", "1", "-o", "jsonl"});
+  ASSERT_EQ(jsonl.exit_code, 0) << jsonl.err;
+  EXPECT_EQ(std::count(jsonl.out.begin(), jsonl.out.end(), '\n'), 2) << jsonl.out;  // pp8 and pp16 (0 skips)
+  const test::CommandResult sql = run_hy2bit({"bench", "-m", m, "-p", "8", "-n", "0", "-r", "1", "-o", "sql"});
+  ASSERT_EQ(sql.exit_code, 0) << sql.err;
+  EXPECT_NE(sql.out.find("CREATE TABLE IF NOT EXISTS test"), std::string::npos) << sql.out;
+  EXPECT_NE(sql.out.find("INSERT INTO test"), std::string::npos) << sql.out;
+  for (const char* bad : {"8-x", "8-64*1", "64-8*0", "-3"})
+    EXPECT_NE(run_hy2bit({"bench", "-m", m, "-p", bad, "-r", "1"}).exit_code, 0) << bad;
+  EXPECT_NE(run_hy2bit({"bench", "-m", m, "-pg", "8", "-r", "1"}).exit_code, 0);
+}
+
+TEST(LlamaBench, RooflineFieldsReachTheJson) {
+  const test::CommandResult r = run_hy2bit({"bench", "-m", test::testdata_path("models/hy-tiny-q2_0c.gguf"), "-p", "0",
+                                            "-n", "4", "-r", "1", "-t", "1", "--roofline", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* field : {"\"read_bandwidth_gbps\"", "\"roofline_limit_ts\"", "\"roofline_fraction\""})
+    EXPECT_NE(r.out.find(field), std::string::npos) << field << "\n" << r.out;
+}
+
+}  // namespace
+}  // namespace hy2bit
