@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpcre2-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libedit-dev
   g++-aarch64-linux-gnu qemu-user-static
   clang libfuzzer-14-dev
   tmux curl jq
