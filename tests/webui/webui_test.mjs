@@ -93,12 +93,13 @@ async function sendWithEnter(page, text) {
   return (await request).postDataJSON();
 }
 
-async function setSettings(page, { temperature, maxTokens, systemPrompt }) {
+async function setSettings(page, { temperature, maxTokens, systemPrompt, apiKey }) {
   await page.locator('#settings-button').click();
   check(await page.locator('#settings').isVisible(), 'the settings dialog opens');
   if (temperature !== undefined) await page.locator('#temperature').fill(temperature);
   if (maxTokens !== undefined) await page.locator('#max-tokens').fill(maxTokens);
   if (systemPrompt !== undefined) await page.locator('#system-prompt').fill(systemPrompt);
+  if (apiKey !== undefined) await page.locator('#api-key').fill(apiKey);
   await page.locator('#settings-close').click();
   check(!(await page.locator('#settings').isVisible()), 'Done closes the settings dialog');
 }
@@ -196,6 +197,13 @@ async function testRealServer(page, origin, serverPort) {
     (await metric(serverPort, 'hy2bit_requests_cancelled_total')) === cancelledBefore + 1);
   check(true, 'the server saw the client go away (requests_cancelled + 1)');
   check(await page.locator('#send').isVisible(), 'Send is back after stopping');
+  await sendWithEnter(page, 'Another long story.');
+  await page.waitForFunction(() => {
+    const replies = document.querySelectorAll('.message.assistant');
+    return replies.length === 2 && replies[1].querySelector('.answer').textContent.length > 0;
+  });
+  await page.locator('#prompt').press('Escape');
+  check((await waitReplyEnd(page, 10000)) === 'stopped', 'Esc in the message box stops a reply too');
 
   // Thinking off: the request says so; with one slot, this also shows the slot was freed.
   await page.locator('.switch').click();
@@ -265,7 +273,10 @@ async function testThinkBlock(page, origin, scripted) {
   check(STATS.test(stats) && stats.startsWith(`${REASONING.length + ANSWER.length} tokens`), 'tokens/s counts thinking and answer tokens', stats);
 
   await page.locator('.switch').click();
+  await setSettings(page, { apiKey: 'page-key' });
+  const withKey = page.waitForRequest((r) => r.url().endsWith('/v1/chat/completions'));
   await sendWithEnter(page, 'And 7 x 8?');
+  check((await withKey).headers().authorization === 'Bearer page-key', 'the API key from Settings goes in the Authorization header');
   check(scripted.requests.at(-1).chat_template_kwargs?.enable_thinking === false, 'switching thinking off changes the request');
   check((await waitReplyEnd(page)) === 'done' && await lastReply(page).locator('.thinking').isHidden(),
     'with thinking off there is no think block');

@@ -53,6 +53,7 @@ int run_serve(ServeOptions& o) {
   std::printf("hy2bit serve: listening on http://%s%s%s:%d (Ctrl-C stops)\n", v6 ? "[" : "", o.server.host.c_str(),
               v6 ? "]" : "", (*srv)->port());
   std::fflush(stdout);
+  if (o.server.webui) std::fprintf(stderr, "hy2bit serve: chat page at / (--no-webui turns it off)\n");
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
