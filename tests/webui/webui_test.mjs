@@ -204,6 +204,14 @@ async function testRealServer(page, origin, serverPort) {
   });
   await page.locator('#prompt').press('Escape');
   check((await waitReplyEnd(page, 10000)) === 'stopped', 'Esc in the message box stops a reply too');
+  await sendWithEnter(page, 'A third long story.');
+  await page.waitForFunction(() => {
+    const replies = document.querySelectorAll('.message.assistant');
+    return replies.length === 3 && replies[2].querySelector('.answer').textContent.length > 0;
+  });
+  await page.locator('#new-chat').click();
+  check((await page.locator('.message').count()) === 0 && await page.locator('#send').isVisible(),
+    'New chat during a reply stops it and clears the page');
 
   // Thinking off: the request says so; with one slot, this also shows the slot was freed.
   await page.locator('.switch').click();
@@ -211,6 +219,9 @@ async function testRealServer(page, origin, serverPort) {
   await setSettings(page, { maxTokens: '30' });
   const off = await sendWithEnter(page, 'No thinking, please.');
   check(off.chat_template_kwargs?.enable_thinking === false, 'thinking off sends chat_template_kwargs.enable_thinking = false');
+  check(JSON.stringify(off.messages) === JSON.stringify([
+    { role: 'system', content: 'You are a terse assistant.' }, { role: 'user', content: 'No thinking, please.' }]),
+  'after New chat the history starts afresh', JSON.stringify(off.messages).slice(0, 300));
   check((await waitReplyEnd(page)) === 'done', 'the server answers after the stopped reply (its slot was freed)');
 
   // A request the server refuses: its message is shown and the text comes back.

@@ -76,6 +76,7 @@ const ui = {
 let settings = loadSettings();
 const history = [];   // finished turns as sent back: {role: 'user' | 'assistant', content}
 let current = null;   // the Reply being streamed, if any
+let chatNumber = 0;   // which conversation is on screen ("New chat" starts the next)
 
 // ---- building the conversation's DOM (text via textContent only) -------------
 
@@ -306,6 +307,7 @@ async function send() {
   if (settings.systemPrompt.trim() !== '') messages.push({ role: 'system', content: settings.systemPrompt });
   messages.push(...history, { role: 'user', content: text });
 
+  const chat = chatNumber;
   const reply = new Reply();
   const controller = new AbortController();
   current = { reply, controller };
@@ -323,6 +325,7 @@ async function send() {
     current = null;
     setBusy(false);
   }
+  if (chat !== chatNumber) return;  // New chat was pressed while this reply streamed
   if (reply.root.dataset.state === 'error') {
     // Not part of the conversation: the text goes back in the box to retry.
     if (ui.prompt.value === '') ui.prompt.value = text;
@@ -401,6 +404,7 @@ ui.prompt.addEventListener('input', autosize);
 ui.stop.addEventListener('click', stop);
 ui.newChat.addEventListener('click', () => {
   stop();
+  chatNumber += 1;
   history.length = 0;
   ui.messages.replaceChildren();
   ui.emptyState.hidden = false;
