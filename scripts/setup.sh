@@ -16,7 +16,10 @@ packages=(
   # fetches the chinese-poetry corpus, comes with the machine's Node.js)
   python3-torch python3-numpy python3-pytest python3-regex libopenblas0-openmp
   fortunes fortunes-zh
+  chromium nodejs   # the chat page's test: headless Chromium driven from Node (tests/webui)
 )
+# npm ships inside some nodejs builds (NodeSource's); Debian packages it apart.
+command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
