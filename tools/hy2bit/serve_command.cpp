@@ -91,7 +91,6 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-format", s.log_format, "request log lines on stderr")->check(CLI::IsMember({"text", "json", "none"}))->capture_default_str();
   cmd->add_flag("!--no-parse-special", s.raw_parse_special,
                 "raw prompts (/v1/completions, /tokenize): keep control-token text as text (default: parse it, as llama-server does; chat messages are always text)");
-  cmd->add_option("--http-threads", s.http_threads, "connection threads (0: parallel + queue + 4)")->check(CLI::Range(0, 4096))->capture_default_str();
   cmd->add_flag("--no-webui", [o](int64_t) { o->server.webui = false; }, "no chat page at / (the API only)");
   cmd->add_option("--temp", f.sampling.temperature, "default temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f))->capture_default_str();
   cmd->add_option("--top-k", f.sampling.top_k, "default top-k (0: off)")->check(CLI::NonNegativeNumber)->capture_default_str();
