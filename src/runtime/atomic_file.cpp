@@ -75,9 +75,11 @@ Status check_output_path(const std::string& path) {
     return make_error("cannot write '", path, "': it is ", what, ", not a regular file");
   }
   const std::string folder = folder_of(path);
-  if (::stat(folder.c_str(), &st) != 0) return system_error("write into folder", folder, errno);
+  if (::stat(folder.c_str(), &st) != 0)
+    return make_error("cannot write '", path, "': its folder '", folder, "': ", std::strerror(errno));
   if (!S_ISDIR(st.st_mode)) return make_error("cannot write '", path, "': '", folder, "' is not a folder");
-  if (::access(folder.c_str(), W_OK) != 0) return system_error("write into folder", folder, errno);
+  if (::access(folder.c_str(), W_OK) != 0)
+    return make_error("cannot write '", path, "': its folder '", folder, "': ", std::strerror(errno));
   return Ok{};
 }
 
