@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -63,10 +63,22 @@ bool is_model_gguf(const std::string& path) {
   return true;
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "name-00002-of-00003.gguf": a split GGUF's part other than the first.
 bool is_later_split_part(const std::string& path) {
-  static const std::regex split("-([0-9]{5})-of-([0-9]{5})\\.gguf$", std::regex::icase);
-  std::smatch m;
-  return std::regex_search(path, m, split) && m[1].str() != "00001";
+  constexpr std::string_view kSuffix = "-xxxxx-of-xxxxx.gguf";
+  if (path.size() < kSuffix.size()) return false;
+  const std::string tail = lower(std::string_view(path).substr(path.size() - kSuffix.size()));
+  for (size_t i = 0; i < kSuffix.size(); ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(tail[i])) != 0;
+    if (kSuffix[i] == 'x' ? !digit : tail[i] != kSuffix[i]) return false;
+  }
+  return tail.substr(1, 5) != "00001";
 }
 
 // llama.cpp's find_best_model: the tag (then Q4_K_M, Q8_0) followed by '.' or
@@ -74,15 +86,17 @@ bool is_later_split_part(const std::string& path) {
 std::string choose_file(const std::vector<std::string>& files, const std::string& tag) {
   const std::vector<std::string> tags = tag.empty() ? std::vector<std::string>{"Q4_K_M", "Q8_0"}
                                                     : std::vector<std::string>{tag};
-  for (const std::string& t : tags) {
-    std::string escaped;
-    for (char c : t) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') escaped += '\\';
-      escaped += c;
+  const auto has_tag = [](const std::string& file, const std::string& t) {
+    const std::string f = lower(file), needle = lower(t);
+    for (size_t at = f.find(needle); at != std::string::npos; at = f.find(needle, at + 1)) {
+      const size_t after = at + needle.size();
+      if (after < f.size() && (f[after] == '.' || f[after] == '-')) return true;
     }
-    const std::regex pattern(escaped + "[.-]", std::regex::icase);
+    return false;
+  };
+  for (const std::string& t : tags) {
     for (const std::string& f : files)
-      if (is_model_gguf(f) && !is_later_split_part(f) && std::regex_search(f, pattern)) return f;
+      if (is_model_gguf(f) && !is_later_split_part(f) && has_tag(f, t)) return f;
   }
   if (tag.empty())
     for (const std::string& f : files)
