@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const SamplingOptions defaults;
   constexpr int64_t kVocab = 1000;
-  Result<server::ChatRequest> chat = server::parse_chat_request(*json, defaults, /*seed=*/7);
+  Result<server::ChatRequest> chat = server::parse_chat_request(*json, defaults, /*seed=*/7, kVocab);
   if (!chat) {
     refuse(chat.error());
   } else {
