@@ -8,16 +8,14 @@
 
 #include "generate/sampler.h"
 #include "hy2bit/generate.h"
+#include "runtime/clock.h"
 #include "text/utf8.h"
 
 namespace hy2bit {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using runtime::Clock;
+using runtime::seconds_since;
 
 // Holds back reply text that might be the start of a stop string.
 class StopMatcher {
