@@ -13,8 +13,8 @@ seed=1234
 case "$preset" in
   full)
     out="${OUT:-build/qat}"; config=qat/configs/small.json; vocab_size=8192
-    teacher_steps="${TEACHER_STEPS:-3000}"; qat_steps="${QAT_STEPS:-300}"; eval_every=250
-    corpus_args=(); tok_args=(); train_args=(--autocast "${AUTOCAST:-none}")
+    teacher_steps="${TEACHER_STEPS:-6000}"; qat_steps="${QAT_STEPS:-600}"; eval_every=500
+    corpus_args=(); tok_args=(); train_args=(--autocast "${AUTOCAST:-bf16}")
     report_args=(--md QAT.md --json qat/results.json) ;;
   toy)
     out="${OUT:-build/qat-toy}"; config=qat/configs/toy.json; vocab_size=1024
