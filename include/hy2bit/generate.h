@@ -77,6 +77,15 @@ struct GenerateOptions {
   int32_t max_tokens = -1;        // -1: until an end token or the context is full
   SamplingOptions sampling;
   std::vector<std::string> stop;  // stop before any of these strings
+  // GBNF (hy2bit/structured.h) the reply must match, from its first token:
+  // only tokens that keep the reply a valid prefix are sampled, an end token
+  // only once it is complete, and the reply stops as soon as nothing can
+  // follow. Near max_tokens or the end of the context, only tokens that still
+  // let it finish in time are allowed, so the reply ends complete whenever
+  // the budget allows the shortest completion. Render the prompt with
+  // thinking off (Thinking::kOff): the grammar does not cover a think block.
+  // Empty: unconstrained. A bad grammar makes Generation::start fail.
+  std::string grammar = "";
 };
 
 enum class FinishReason { kStop, kLength, kCancelled };

@@ -36,6 +36,18 @@ std::vector<text::ChatMessage> to_text_messages(const std::vector<ChatMessage>& 
 
 }  // namespace
 
+const grammar::TokenTrie& Model::Impl::grammar_vocab() {
+  std::call_once(grammar_vocab_once_, [this] {
+    std::vector<std::string> bytes(static_cast<size_t>(tokenizer->n_vocab()));
+    for (int32_t id = 0; id < tokenizer->n_vocab(); ++id) {
+      if (tokenizer->is_control(id) || std::binary_search(end_tokens.begin(), end_tokens.end(), id)) continue;
+      bytes[static_cast<size_t>(id)] = tokenizer->token_bytes(id, /*render_special=*/false);
+    }
+    grammar_vocab_ = std::make_unique<grammar::TokenTrie>(bytes);
+  });
+  return *grammar_vocab_;
+}
+
 Result<std::vector<int32_t>> tokenize(const Model& model, std::string_view text,
                                       const TokenizeOptions& options) {
   const text::Tokenizer& tokenizer = *model.impl().tokenizer;
