@@ -13,7 +13,7 @@
 namespace hy2bit::grammar {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Primitive rules, written once per prefix as "<prefix>-<name> ::= <body>".
 // {p} in a body stands for the prefix.

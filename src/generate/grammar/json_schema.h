@@ -21,13 +21,14 @@ namespace hy2bit::grammar {
 // description, default, examples, $schema, $id, $comment. Any other keyword is
 // an Error naming it and its place ("#/properties/age: 'minimum' is not
 // supported"), never silently dropped.
-// Choices: object properties come in the schema's order; optional ones may be
+// Choices: object properties come in the schema's order (parse it with
+// nlohmann::ordered_json to keep that order); optional ones may be
 // left out. Strings may use every escape except \u of a lone surrogate.
 // Integers have at most 16 digits, fractions 16, exponents 2 (so the output
 // always fits a double). Whitespace between tokens is at most one newline and
 // 20 spaces or tabs, or one space.
 // The rules are named `prefix` (the start rule) and `prefix-...`.
-Result<std::string> json_schema_rules(const nlohmann::json& schema, const std::string& prefix);
+Result<std::string> json_schema_rules(const nlohmann::ordered_json& schema, const std::string& prefix);
 // A whole grammar (start rule "root") for a schema given as JSON text.
 Result<std::string> json_schema_to_gbnf(std::string_view schema_json);
 // A whole grammar for any JSON object (response_format json_object).
