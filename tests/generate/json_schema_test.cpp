@@ -198,7 +198,7 @@ void expect_valid_replies(const std::shared_ptr<Model>& model, const std::string
     EXPECT_TRUE(validates(v, schema, schema, why)) << "seed " << seed << ": " << why << "\n" << r->text;
     distinct.insert(r->text);
   }
-  EXPECT_GT(distinct.size(), static_cast<size_t>(n_seeds / 2));
+  EXPECT_GE(distinct.size(), 3u);
 }
 
 TEST(ConstrainedGeneration, JsonSchemaRepliesAlwaysValidate) {
