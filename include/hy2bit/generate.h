@@ -12,6 +12,7 @@
 
 #include "hy2bit/model.h"
 #include "hy2bit/result.h"
+#include "hy2bit/tools.h"
 
 namespace hy2bit {
 
@@ -33,10 +34,11 @@ bool is_end_of_generation(const Model& model, int32_t id);
 
 // ---- chat format ---------------------------------------------------------
 
-enum class Role { kSystem, kUser, kAssistant };
+enum class Role { kSystem, kUser, kAssistant, kTool };
 struct ChatMessage {
   Role role;
   std::string content;
+  std::vector<ToolCall> tool_calls = {};  // assistant turns that called tools (hy2bit/tools.h)
 };
 enum class Thinking {
   kDefault,  // on, unless the last user message starts with /no_think
@@ -46,8 +48,10 @@ enum class Thinking {
 // The prompt for `messages` in the Hunyuan chat format (see hy-model.md),
 // ending with the assistant prefix and, when thinking is off, the empty
 // think block "<think>\n\n</think>\n".
+// With `tools_json` (an OpenAI tools array, JSON text) the tools are
+// rendered as Hunyuan's tool template does (src/text/chat_format.h).
 std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages,
-                        Thinking thinking = Thinking::kDefault);
+                        Thinking thinking = Thinking::kDefault, std::string_view tools_json = {});
 // Whether thinking is on for these messages.
 bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking);
 

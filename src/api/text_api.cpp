@@ -14,6 +14,7 @@ text::ChatRole to_text_role(Role role) {
     case Role::kSystem: return text::ChatRole::kSystem;
     case Role::kUser: return text::ChatRole::kUser;
     case Role::kAssistant: return text::ChatRole::kAssistant;
+    case Role::kTool: return text::ChatRole::kTool;
   }
   return text::ChatRole::kUser;
 }
@@ -30,7 +31,11 @@ text::ThinkingMode to_text_thinking(Thinking thinking) {
 std::vector<text::ChatMessage> to_text_messages(const std::vector<ChatMessage>& messages) {
   std::vector<text::ChatMessage> out;
   out.reserve(messages.size());
-  for (const ChatMessage& m : messages) out.push_back({to_text_role(m.role), m.content});
+  for (const ChatMessage& m : messages) {
+    text::ChatMessage t{to_text_role(m.role), m.content};
+    for (const ToolCall& c : m.tool_calls) t.tool_calls.push_back({c.id, c.name, c.arguments});
+    out.push_back(std::move(t));
+  }
   return out;
 }
 
@@ -64,12 +69,14 @@ bool is_end_of_generation(const Model& model, int32_t id) {
   return std::binary_search(ends.begin(), ends.end(), id);
 }
 
-std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages, Thinking thinking) {
+std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages, Thinking thinking,
+                        std::string_view tools_json) {
   const text::Tokenizer& tokenizer = *model.impl().tokenizer;
   return text::render_chat(to_text_messages(messages),
                            {.add_generation_prompt = true,
                             .thinking = to_text_thinking(thinking),
-                            .bos_text = std::string(tokenizer.text(tokenizer.bos()))});
+                            .bos_text = std::string(tokenizer.text(tokenizer.bos())),
+                            .tools_json = std::string(tools_json)});
 }
 
 bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking) {

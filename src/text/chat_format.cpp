@@ -51,8 +51,18 @@ std::string strip_thinking(std::string_view content) {
 
 std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
   const std::optional<size_t> last_user = last_user_index(messages);
+  const bool tools = !options.tools_json.empty();
   std::string out(options.bos_text);
-  for (size_t i = 0; i < messages.size(); ++i) {
+  size_t first = 0;
+  if (tools) {
+    // The tools preamble takes the system slot, with a leading system prompt folded in.
+    const bool has_system = !messages.empty() && messages[0].role == ChatRole::kSystem;
+    out += render_tools_preamble(options.tools_json, has_system ? std::string_view(messages[0].content) : "",
+                                 has_system);
+    out += kHyEndOfSystem;
+    first = has_system ? 1 : 0;
+  }
+  for (size_t i = first; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     switch (m.role) {
       case ChatRole::kSystem:
@@ -61,15 +71,29 @@ std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderO
         break;
       case ChatRole::kUser:
         out += kHyUser;
+        if (tools) out += kToolUserPrefix;
         out += m.content;  // a "/no_think" prefix stays: the model was trained with it
         break;
       case ChatRole::kAssistant: {
         out += kHyAssistant;
         const bool in_history = last_user && i < *last_user;
-        out += in_history ? strip_thinking(m.content) : m.content;
+        const std::string content = in_history ? strip_thinking(m.content) : m.content;
+        if (!m.tool_calls.empty()) {
+          out += content;
+          out += render_tool_calls(m.tool_calls);
+        } else {
+          if (tools) out += kToolAssistantPrefix;
+          out += content;
+        }
         out += kHyEndOfTurn;
         break;
       }
+      case ChatRole::kTool:
+        out += kHyUser;
+        out += kToolResponseOpen;
+        out += m.content;
+        out += kToolResponseClose;
+        break;
     }
   }
   if (options.add_generation_prompt) {
