@@ -166,7 +166,9 @@ void ToolCallStream::scan(Update& out) {
         }
         const size_t end = object_end(held_);
         if (end == std::string::npos) return;  // wait for the object to close
-        const json call = json::parse(held_.substr(0, end), nullptr, /*allow_exceptions=*/false);
+        const std::string_view text = std::string_view(held_).substr(0, end);
+        const json call = grammar::json_nesting_within(text, 128) ? json::parse(text, nullptr, /*allow_exceptions=*/false)
+                                                                  : json(json::value_t::discarded);
         const bool has_name = call.is_object() && call.contains("name") && call["name"].is_string();
         const json* args = has_name && call.contains("arguments") ? &call["arguments"] : nullptr;
         if (!has_name || (args && !args->is_object() && !args->is_string())) {
@@ -233,6 +235,7 @@ ParsedToolCalls parse_tool_calls(std::string_view reply, std::string_view id_pre
 // ---- forcing a call --------------------------------------------------------
 
 Result<std::string> tool_call_grammar(std::string_view tools_json, std::string_view only_name) {
+  if (!grammar::json_nesting_within(tools_json, 128)) return Error{"tools: nested deeper than 128 levels"};
   const json tools = json::parse(tools_json, nullptr, /*allow_exceptions=*/false);
   if (tools.is_discarded() || !tools.is_array() || tools.empty())
     return Error{"tools: must be a non-empty JSON array"};

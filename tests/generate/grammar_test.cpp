@@ -50,6 +50,8 @@ TEST(GbnfParser, ErrorsNameTheProblemAndPlace) {
   std::string big = "root ::= \"x\"\n";
   for (int i = 0; i < 30; ++i) big.append("r").append(std::to_string(i)).append(" ::= \"abcdefghij\"{4096}\n");
   EXPECT_NE(parse_error(big).find("too large"), std::string::npos);
+  EXPECT_NE(parse_error("root ::= " + std::string(300, '(') + "\"a\"" + std::string(300, ')')).find("nested deeper"),
+            std::string::npos);
   // Groups are rules, so nested repetitions of a group stay small.
   EXPECT_EQ(parse_error("root ::= (((\"ab\"{4096}){4096}){4096})"), "(parsed)");
 }
@@ -141,6 +143,19 @@ TEST(Matcher, DeepNestingIsCappedNotACrash) {
   EXPECT_FALSE(m.accept(open));  // past the depth cap the path is dropped
   EXPECT_TRUE(m.accept(std::string(200, '(') + "x" + std::string(200, ')')));
   EXPECT_TRUE(m.can_end());
+}
+
+TEST(Matcher, LongRuleChainsDoNotOverflowTheStack) {
+  std::string chain = "root ::= r0\n";
+  for (int i = 0; i < 20000; ++i) chain.append("r").append(std::to_string(i)).append(" ::= r").append(std::to_string(i + 1)).append("\n");
+  chain += "r20000 ::= \"x\"\n";
+  const auto g = parse_ok(chain);
+  ASSERT_TRUE(g);
+  Matcher m(g);
+  EXPECT_FALSE(m.accept("x"));  // too deep to follow: dropped, not a crash
+  const auto short_chain = parse_ok("root ::= a\na ::= b\nb ::= \"x\"");
+  ASSERT_TRUE(short_chain);
+  EXPECT_TRUE(matches(short_chain, "x"));
 }
 
 // A vocabulary with prefixes of each other, multi-byte pieces and a broken one.

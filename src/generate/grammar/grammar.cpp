@@ -45,6 +45,8 @@ class Parser {
   std::map<std::string, uint32_t, std::less<>> ids_;
   std::vector<ByteSet> sets_;
   size_t n_symbols_ = 0;
+  int group_depth_ = 0;
+  static constexpr int kMaxGroupNesting = 256;  // the parser recurses per group
 
   // ---- errors and positions ----
   Error error_at(size_t at, std::string_view what) const {
@@ -160,9 +162,12 @@ class Parser {
         ++pos_;
         append_ranges(rule, {{0, kMaxCodePoint}}, seq);
       } else if (c == '(') {
+        if (++group_depth_ > kMaxGroupNesting)
+          return error_at(pos_, "groups nested deeper than " + std::to_string(kMaxGroupNesting) + " levels");
         ++pos_;
         skip_space(true);
         Result<Alternatives> inner = parse_alternatives(rule, /*nested=*/true);
+        --group_depth_;
         if (!inner) return inner.error();
         if (peek() != ')') return error_at(pos_, "expected ')'");
         ++pos_;

@@ -328,7 +328,27 @@ Result<std::string> json_schema_rules(const json& schema, const std::string& pre
   return SchemaCompiler(schema, prefix).compile();
 }
 
+bool json_nesting_within(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 Result<std::string> json_schema_to_gbnf(std::string_view schema_json) {
+  if (!json_nesting_within(schema_json, 128)) return Error{"json schema: nested deeper than 128 levels"};
   json schema = json::parse(schema_json, nullptr, /*allow_exceptions=*/false);
   if (schema.is_discarded()) return Error{"json schema: not valid JSON"};
   return json_schema_rules(schema, "root");

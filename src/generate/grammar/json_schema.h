@@ -34,6 +34,10 @@ Result<std::string> json_schema_to_gbnf(std::string_view schema_json);
 // A whole grammar for any JSON object (response_format json_object).
 std::string json_object_gbnf();
 
+// Whether JSON text nests (objects and arrays) no deeper than `max_depth`,
+// checked on the raw text so no parser or printer recurses deeply on it.
+bool json_nesting_within(std::string_view text, int max_depth);
+
 // A GBNF string literal (quotes included) matching exactly `bytes`.
 std::string gbnf_literal(std::string_view bytes);
 

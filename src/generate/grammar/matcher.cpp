@@ -76,6 +76,13 @@ uint32_t Matcher::make_node(uint32_t pos, uint32_t parent) {
 // Pushes the leaves reachable from "match elements[pos...] then the stack
 // `parent`": byte-set tops, or kNoNode when everything can be matched empty.
 void Matcher::expand_at(uint32_t pos, uint32_t parent, std::vector<uint32_t>& leaves) {
+  // Past this many nested expansions the path is dropped, like deep stacks.
+  if (expand_depth_ >= static_cast<int>(kMaxDepth) * 4) return;
+  struct Deeper {
+    int& depth;
+    explicit Deeper(int& d) : depth(++d) {}
+    ~Deeper() { --depth; }
+  } deeper(expand_depth_);
   const Element& e = g_->elements[pos];
   switch (e.kind) {
     case Element::kEnd:

@@ -108,6 +108,7 @@ class Matcher {
   TokenMask scratch_;
   std::vector<uint32_t> trie_states_;
   uint32_t current_ = kDead;
+  int expand_depth_ = 0;  // recursion of expand_at (rule chains in tail position do not deepen stacks)
 };
 
 }  // namespace hy2bit::grammar
