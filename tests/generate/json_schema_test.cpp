@@ -185,10 +185,13 @@ void expect_valid_replies(const std::shared_ptr<Model>& model, const std::string
   const std::vector<int32_t> prompt = {984, 987, 40, 41, 42, 988};
   std::set<std::string> distinct;  // the constraint must not collapse the replies to one
   for (int seed = 0; seed < n_seeds; ++seed) {
-    GenerateOptions options{.max_tokens = max_tokens,
-                            .sampling = {.temperature = 1.5f, .top_k = 0, .top_p = 1.0f, .seed = uint64_t(seed)},
-                            .stop = {},
-                            .grammar = gbnf};
+    GenerateOptions options;
+    options.max_tokens = max_tokens;
+    options.sampling.temperature = 1.5f;
+    options.sampling.top_k = 0;
+    options.sampling.top_p = 1.0f;
+    options.sampling.seed = static_cast<uint64_t>(seed);
+    options.grammar = gbnf;
     Result<GenerateResult> r = generate(**session, prompt, options);
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->finish, FinishReason::kStop) << "seed " << seed << ": " << r->text;

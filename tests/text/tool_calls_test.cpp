@@ -159,10 +159,13 @@ TEST(ToolGrammar, RandomModelAlwaysCallsADeclaredFunction) {
   ASSERT_TRUE(gbnf.ok());
   const std::vector<int32_t> prompt = {984, 987, 50, 51, 988};
   for (uint64_t seed = 0; seed < 8; ++seed) {
-    GenerateOptions options{.max_tokens = 120,
-                            .sampling = {.temperature = 1.5f, .top_k = 0, .top_p = 1.0f, .seed = seed},
-                            .stop = {},
-                            .grammar = *gbnf};
+    GenerateOptions options;
+    options.max_tokens = 120;
+    options.sampling.temperature = 1.5f;
+    options.sampling.top_k = 0;
+    options.sampling.top_p = 1.0f;
+    options.sampling.seed = seed;
+    options.grammar = *gbnf;
     Result<GenerateResult> r = generate(**session, prompt, options);
     ASSERT_TRUE(r.ok()) << r.error().message;
     const hy2bit::ParsedReply p = hy2bit::parse_tool_calls(r->text);
