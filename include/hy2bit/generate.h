@@ -29,6 +29,11 @@ Result<std::vector<int32_t>> tokenize(const Model& model, std::string_view text,
                                       const TokenizeOptions& options = {});
 // The bytes a token stands for (control tokens render as their text).
 std::string token_to_piece(const Model& model, int32_t id);
+// The text a generated token adds to a reply: as token_to_piece, except that
+// control tokens add nothing, but for the reasoning tags <think> </think>
+// <answer> </answer>, which ReasoningSplitter consumes. So a reply never
+// carries control-token text a client could send back as a forged turn.
+std::string token_to_reply_piece(const Model& model, int32_t id);
 // True for tokens that end a reply (EOS, end of turn).
 bool is_end_of_generation(const Model& model, int32_t id);
 
@@ -52,6 +57,12 @@ enum class Thinking {
 // rendered as Hunyuan's tool template does (src/text/chat_format.h).
 std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages,
                         Thinking thinking = Thinking::kDefault, std::string_view tools_json = {});
+// The render_chat prompt as token ids (BOS included), with only the
+// format's own strings parsed as control tokens: message content, the tools
+// preamble and the <tool_calls> / <tool_response> markup are tokenized as
+// plain text, so "<｜hy_User｜>" typed by a user stays text.
+Result<std::vector<int32_t>> tokenize_chat(const Model& model, const std::vector<ChatMessage>& messages,
+                                           Thinking thinking = Thinking::kDefault, std::string_view tools_json = {});
 // Whether thinking is on for these messages.
 bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking);
 

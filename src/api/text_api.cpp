@@ -64,6 +64,16 @@ std::string token_to_piece(const Model& model, int32_t id) {
   return model.impl().tokenizer->token_bytes(id, /*render_special=*/true);
 }
 
+std::string token_to_reply_piece(const Model& model, int32_t id) {
+  const text::Tokenizer& tokenizer = *model.impl().tokenizer;
+  if (tokenizer.is_control(id)) {
+    const std::string_view text = tokenizer.text(id);
+    const bool reasoning_tag = text == "<think>" || text == "</think>" || text == "<answer>" || text == "</answer>";
+    return reasoning_tag ? std::string(text) : std::string();
+  }
+  return tokenizer.token_bytes(id, /*render_special=*/true);
+}
+
 bool is_end_of_generation(const Model& model, int32_t id) {
   const std::vector<int32_t>& ends = model.impl().end_tokens;
   return std::binary_search(ends.begin(), ends.end(), id);
@@ -77,6 +87,24 @@ std::string render_chat(const Model& model, const std::vector<ChatMessage>& mess
                             .thinking = to_text_thinking(thinking),
                             .bos_text = std::string(tokenizer.text(tokenizer.bos())),
                             .tools_json = std::string(tools_json)});
+}
+
+Result<std::vector<int32_t>> tokenize_chat(const Model& model, const std::vector<ChatMessage>& messages,
+                                           Thinking thinking, std::string_view tools_json) {
+  const text::Tokenizer& tokenizer = *model.impl().tokenizer;
+  const std::vector<text::ChatPart> parts =
+      text::render_chat_parts(to_text_messages(messages),
+                              {.add_generation_prompt = true,
+                               .thinking = to_text_thinking(thinking),
+                               .bos_text = std::string(tokenizer.text(tokenizer.bos())),
+                               .tools_json = std::string(tools_json)});
+  std::vector<int32_t> out;
+  for (const text::ChatPart& part : parts) {
+    Result<std::vector<int32_t>> ids = tokenizer.encode(part.text, {.add_bos = false, .parse_special = part.from_template});
+    if (!ids) return ids.error();
+    out.insert(out.end(), ids->begin(), ids->end());
+  }
+  return out;
 }
 
 bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking) {

@@ -201,7 +201,7 @@ std::string Generation::sample() {
   }
   s.result.tokens.push_back(token);
   s.sampler->accept(token);
-  const std::string piece = token_to_piece(s.session->model(), token);
+  const std::string piece = token_to_reply_piece(s.session->model(), token);
   if (s.matcher) s.matcher->accept(piece);  // allowed by the mask, so it matches
   std::string text = s.stops->push(s.utf8.push(piece));
   s.result.text += text;

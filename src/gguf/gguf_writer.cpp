@@ -163,7 +163,12 @@ class PendingFile {
   PendingFile& operator=(const PendingFile&) = delete;
 
   Status open() {
-    fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // O_EXCL | O_NOFOLLOW: the file written is one this call created, never
+    // a symlink planted at the temporary name. A stale temporary file (from a
+    // killed run) is removed first; unlink removes a symlink, not its target.
+    constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    fd_ = ::open(tmp_path_.c_str(), kFlags, 0644);
+    if (fd_ < 0 && errno == EEXIST && ::unlink(tmp_path_.c_str()) == 0) fd_ = ::open(tmp_path_.c_str(), kFlags, 0644);
     if (fd_ < 0) return system_error("create", tmp_path_, errno);
     created_ = true;
     return Ok{};

@@ -204,11 +204,14 @@ Status Context::check_room(std::span<const int32_t> tokens) const {
 }
 
 Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, LogitsFor which,
-                                             runtime::ThreadPool& pool) {
+                                             runtime::ThreadPool& pool, int64_t first_logits) {
   HY2BIT_TRY(check_room(tokens));
   const int64_t n_vocab = model_.config().n_vocab;
   const auto n_tokens = static_cast<int64_t>(tokens.size());
-  const int64_t n_out = which == LogitsFor::kAllTokens ? n_tokens : 1;
+  if (which == LogitsFor::kLastToken) first_logits = 0;
+  if (first_logits < 0 || first_logits >= n_tokens)
+    return make_error("logits asked from token ", first_logits, " of ", n_tokens);
+  const int64_t n_out = which == LogitsFor::kAllTokens ? n_tokens - first_logits : 1;
   logits_.resize(static_cast<size_t>(n_out * n_vocab));
 
   for (int64_t begin = 0; begin < n_tokens; begin += act_.capacity) {
@@ -216,8 +219,9 @@ Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, Lo
     slots_.clear();
     for (int64_t t = begin; t < begin + n; ++t) {
       // kAllTokens: every token's row; kLastToken: only the very last token's.
-      float* logits = which == LogitsFor::kAllTokens ? &logits_[t * n_vocab]
-                                                     : (t == n_tokens - 1 ? logits_.data() : nullptr);
+      float* logits = which == LogitsFor::kAllTokens
+                          ? (t >= first_logits ? &logits_[(t - first_logits) * n_vocab] : nullptr)
+                          : (t == n_tokens - 1 ? logits_.data() : nullptr);
       slots_.push_back({tokens[t], &cache_, n_past_ + (t - begin), logits});
     }
     forward(model_, slots_, act_, pool);

@@ -89,10 +89,12 @@ class Context {
   Status check_room(std::span<const int32_t> tokens) const;
 
   // Feeds tokens after the ones already seen (in chunks of n_batch) and
-  // returns logits: (1, n_vocab) for the last token or (n_tokens, n_vocab).
+  // returns logits: (1, n_vocab) for the last token or, for kAllTokens,
+  // (n_tokens - first_logits, n_vocab) for tokens[first_logits..] (the
+  // others' logits are not computed: perplexity scores only a chunk's tail).
   // Errors: empty input, a token id outside the vocabulary, or the context full.
   Result<std::span<const float>> eval(std::span<const int32_t> tokens, LogitsFor which,
-                                      runtime::ThreadPool& pool);
+                                      runtime::ThreadPool& pool, int64_t first_logits = 0);
 
   // For batched decoding across contexts (decode_multi): the slot for the
   // next token, and marking it done once the pass ran.

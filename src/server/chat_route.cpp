@@ -11,6 +11,7 @@
 #include "hy2bit/tools.h"
 #include "server/request_parsing.h"
 #include "server/responses.h"
+#include "server/request_log.h"
 #include "server/routes.h"
 #include "server/sse.h"
 
@@ -108,6 +109,7 @@ bool ChatStream::pump(httplib::DataSink& sink) {
     }
     out += sse_done();
     finished_ = true;
+    if (!u.error) note_tokens(u.result.n_prompt, static_cast<int64_t>(u.result.tokens.size()));
     if (!sink.write(out.data(), out.size())) return false;
     sink.done();
     return true;
@@ -125,12 +127,13 @@ bool ChatStream::pump(httplib::DataSink& sink) {
 void handle_chat_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
   Result<json> body = parse_json_body(request_body);
   if (!body) return send_error(res, bad_request(body.error().message), *ctx.metrics);
-  Result<ChatRequest> request = parse_chat_request(*body, ctx.options.sampling, ctx.next_seed(), request_body);
+  Result<ChatRequest> request = parse_chat_request(*body, ctx.options.sampling, ctx.next_seed(),
+                                                   ctx.model->summary().n_vocab, request_body);
   if (!request) return send_error(res, bad_request(request.error().message), *ctx.metrics);
 
-  // The rendered prompt starts with BOS as text; special-token text becomes tokens.
-  const std::string prompt_text = render_chat(*ctx.model, request->messages, request->thinking, request->tools_json);
-  Result<std::vector<int32_t>> prompt = tokenize(*ctx.model, prompt_text, {.add_bos = false, .parse_special = true});
+  // Only the chat format makes control tokens; message content and the tools markup stay text.
+  Result<std::vector<int32_t>> prompt =
+      tokenize_chat(*ctx.model, request->messages, request->thinking, request->tools_json);
   if (!prompt) return send_error(res, bad_request(prompt.error().message, "messages"), *ctx.metrics);
   const int64_t n_ctx = ctx.scheduler->n_ctx();
   if (static_cast<int64_t>(prompt->size()) >= n_ctx) {
@@ -142,11 +145,18 @@ void handle_chat_completions(RouteContext& ctx, const std::string& request_body,
                       *ctx.metrics);
   }
 
-  auto job = std::make_shared<Job>(JobSpec{.prompt = std::move(*prompt),
-                                           .options = request->generate,
-                                           .prompt_logprobs = -1,
-                                           .logprobs = request->logprobs ? request->top_logprobs : -1});
-  if (!submit_jobs(ctx, {job}, res)) return;
+  // n choices: the same prompt with seeds seed, seed + 1, ... (one request).
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (int32_t c = 0; c < request->n; ++c) {
+    GenerateOptions options = request->generate;
+    options.sampling.seed += static_cast<uint64_t>(c);
+    jobs.push_back(std::make_shared<Job>(JobSpec{.prompt = *prompt,
+                                                 .options = std::move(options),
+                                                 .prompt_logprobs = -1,
+                                                 .logprobs = request->logprobs ? request->top_logprobs : -1}));
+  }
+  const std::shared_ptr<Job>& job = jobs.front();
+  if (!submit_jobs(ctx, jobs, res)) return;
   ResponseMeta meta{.id = ctx.next_id("chatcmpl"), .created = static_cast<int64_t>(std::time(nullptr)),
                     .model = ctx.model_id};
 
@@ -159,33 +169,48 @@ void handle_chat_completions(RouteContext& ctx, const std::string& request_body,
     return;
   }
 
-  JobUpdate all = collect(*job);
-  if (all.error) return send_error(res, *all.error, *ctx.metrics);
-  ChatReplySplitter splitter;
-  if (request->generate.grammar.empty()) {
-    splitter.push(all.result.text);
-    splitter.finish();
+  const bool constrained = !request->generate.grammar.empty();
+  json choices = json::array();
+  GenerateResult usage;  // the prompt once, the completion tokens of every choice
+  for (size_t c = 0; c < jobs.size(); ++c) {
+    JobUpdate all = collect(ctx, jobs[c]);
+    if (all.error) {
+      for (size_t rest = c + 1; rest < jobs.size(); ++rest) ctx.scheduler->cancel(jobs[rest]);
+      return send_error(res, *all.error, *ctx.metrics);
+    }
+    // A grammar-constrained reply is all answer: no reasoning split.
+    ChatReplySplitter splitter;
+    if (!constrained) {
+      splitter.push(all.result.text);
+      splitter.finish();
+    }
+    const std::string& content = constrained ? all.result.text : splitter.content();
+    json logprobs = request->logprobs ? json{{"content", chat_logprobs_json(*ctx.model, all.logprobs)}} : json(nullptr);
+    json one;
+    if (request->tool_choice == ToolChoice::kNone) {
+      one = chat_completion_json(meta, content, splitter.reasoning(), all.result.finish, all.result, std::move(logprobs));
+    } else {
+      // With tools: the calls come out of the content into message.tool_calls.
+      const ParsedReply parsed = parse_tool_calls(content, meta.id + "-" + std::to_string(c) + "-call-");
+      one = chat_completion_json(meta, parsed.content, splitter.reasoning(), all.result.finish, all.result,
+                                 std::move(logprobs));
+      if (!parsed.calls.empty()) {
+        json& choice = one["choices"][0];
+        json calls = tool_calls_json(parsed.calls, 0);
+        for (json& call : calls) call.erase("index");  // only stream deltas carry an index
+        choice["message"]["tool_calls"] = std::move(calls);
+        if (parsed.content.empty()) choice["message"]["content"] = nullptr;
+        if (all.result.finish == FinishReason::kStop) choice["finish_reason"] = "tool_calls";
+      }
+    }
+    one["choices"][0]["index"] = c;
+    choices.push_back(std::move(one["choices"][0]));
+    usage.n_prompt = all.result.n_prompt;
+    usage.tokens.insert(usage.tokens.end(), all.result.tokens.begin(), all.result.tokens.end());
   }
-  const std::string& content = request->generate.grammar.empty() ? splitter.content() : all.result.text;
-  json logprobs = request->logprobs ? json{{"content", chat_logprobs_json(*ctx.model, all.logprobs)}} : json(nullptr);
-  if (request->tool_choice == ToolChoice::kNone) {
-    send_json(res, chat_completion_json(meta, content, splitter.reasoning(), all.result.finish, all.result,
-                                        std::move(logprobs)));
-    return;
-  }
-  // With tools: the calls come out of the content into message.tool_calls.
-  const ParsedReply parsed = parse_tool_calls(content, meta.id + "-call-");
-  json out = chat_completion_json(meta, parsed.content, splitter.reasoning(), all.result.finish, all.result,
-                                  std::move(logprobs));
-  if (!parsed.calls.empty()) {
-    json& choice = out["choices"][0];
-    json calls = tool_calls_json(parsed.calls, 0);
-    for (json& c : calls) c.erase("index");  // only stream deltas carry an index
-    choice["message"]["tool_calls"] = std::move(calls);
-    if (parsed.content.empty()) choice["message"]["content"] = nullptr;
-    if (all.result.finish == FinishReason::kStop) choice["finish_reason"] = "tool_calls";
-  }
-  send_json(res, out);
+  json reply = chat_completion_json(meta, "", "", FinishReason::kStop, usage, nullptr);
+  reply["choices"] = std::move(choices);
+  send_json(res, reply);
 }
 
 }  // namespace hy2bit::server

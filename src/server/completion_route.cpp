@@ -9,6 +9,7 @@
 #include "hy2bit/generate.h"
 #include "server/request_parsing.h"
 #include "server/responses.h"
+#include "server/request_log.h"
 #include "server/routes.h"
 #include "server/sse.h"
 
@@ -34,7 +35,7 @@ std::optional<PreparedPrompt> prepare(RouteContext& ctx, const PromptInput& inpu
     for (int32_t id : p.tokens) p.echo_text += token_to_piece(*ctx.model, id);
   } else {
     Result<std::vector<int32_t>> tokens =
-        tokenize(*ctx.model, input.text, {.add_bos = false, .parse_special = true});
+        tokenize(*ctx.model, input.text, {.add_bos = false, .parse_special = ctx.options.raw_parse_special});
     if (!tokens) {
       error = bad_request(tokens.error().message, "prompt");
       return std::nullopt;
@@ -118,6 +119,7 @@ bool CompletionStream::pump(httplib::DataSink& sink) {
     }
     out += sse_done();
     finished_ = true;
+    if (!u.error) note_tokens(u.result.n_prompt, static_cast<int64_t>(u.result.tokens.size()));
     if (!sink.write(out.data(), out.size())) return false;
     sink.done();
     return true;
@@ -144,11 +146,16 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
     ApiError error;
     std::optional<PreparedPrompt> p = prepare(ctx, request->prompts[i], i, error);
     if (!p) return send_error(res, error, *ctx.metrics);
-    jobs.push_back(std::make_shared<Job>(
-        JobSpec{.prompt = p->tokens,
-                .options = request->generate,
-                .prompt_logprobs = request->echo && request->logprobs >= 0 ? request->logprobs : -1,
-                .logprobs = request->logprobs}));
+    // Choice i * n + c (OpenAI's order): prompt i with seed + c.
+    for (int32_t c = 0; c < request->n; ++c) {
+      GenerateOptions options = request->generate;
+      options.sampling.seed += static_cast<uint64_t>(c);
+      jobs.push_back(std::make_shared<Job>(
+          JobSpec{.prompt = p->tokens,
+                  .options = std::move(options),
+                  .prompt_logprobs = request->echo && request->logprobs >= 0 ? request->logprobs : -1,
+                  .logprobs = request->logprobs}));
+    }
     prompts.push_back(std::move(*p));
   }
   if (!submit_jobs(ctx, jobs, res)) return;
@@ -169,21 +176,22 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    JobUpdate all = collect(*jobs[i]);
+    JobUpdate all = collect(ctx, jobs[i]);
     if (all.error) {
       for (size_t j = i + 1; j < jobs.size(); ++j) ctx.scheduler->cancel(jobs[j]);
       return send_error(res, *all.error, *ctx.metrics);
     }
+    const PreparedPrompt& prompt = prompts[i / static_cast<size_t>(request->n)];
     json logprobs = nullptr;
     if (request->logprobs >= 0) {
       CompletionLogprobs builder(*ctx.model);
-      if (request->echo) add_prompt_logprobs(builder, prompts[i], all.prompt_logprobs);
+      if (request->echo) add_prompt_logprobs(builder, prompt, all.prompt_logprobs);
       for (const TokenLogprob& t : all.logprobs) builder.add(t);
       logprobs = builder.take();
     }
-    const std::string text = (request->echo ? prompts[i].echo_text : std::string()) + all.result.text;
+    const std::string text = (request->echo ? prompt.echo_text : std::string()) + all.result.text;
     choices.push_back(completion_choice_json(i, text, std::move(logprobs), finish_reason_json(all.result.finish)));
-    prompt_tokens += all.result.n_prompt;
+    if (i % static_cast<size_t>(request->n) == 0) prompt_tokens += all.result.n_prompt;  // once per prompt
     completion_tokens += static_cast<int64_t>(all.result.tokens.size());
   }
   send_json(res, completion_json(meta, std::move(choices), prompt_tokens, completion_tokens));

@@ -7,6 +7,9 @@
 #include <exception>
 
 #include "hy2bit/generate.h"
+#include "server/access_control.h"
+#include "server/connections.h"
+#include "server/request_log.h"
 #include "server/request_parsing.h"
 #include "server/routes.h"
 
@@ -15,21 +18,15 @@ namespace {
 
 using nlohmann::json;
 
-// Equal strings, in time that does not depend on where they first differ.
-// (The length may leak; the key's bytes do not.)
-bool same_secret(std::string_view given, std::string_view key) {
-  if (key.empty() || given.size() != key.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < key.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ key[i]);
-  return diff == 0;
-}
-
 uint64_t mix64(uint64_t x) {  // splitmix64's finalizer: distinct inputs, well-spread outputs
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
 }
+
+// How often a non-streamed request looks whether its client is still there.
+constexpr std::chrono::milliseconds kClientCheckInterval{100};
 
 ApiError not_found(const httplib::Request& req) {
   return ApiError{.status = 404, .message = "no route for " + req.method + " " + req.path,
@@ -59,7 +56,8 @@ void handle_tokenize(RouteContext& ctx, const std::string& request_body, httplib
     add_special = it->get<bool>();
   }
   Result<std::vector<int32_t>> tokens =
-      tokenize(*ctx.model, prompt->get_ref<const std::string&>(), {.add_bos = false, .parse_special = true});
+      tokenize(*ctx.model, prompt->get_ref<const std::string&>(),
+               {.add_bos = false, .parse_special = ctx.options.raw_parse_special});
   if (!tokens) return send_error(res, bad_request(tokens.error().message, "prompt"), *ctx.metrics);
   std::vector<int32_t> ids = add_special ? ctx.bos_prefix : std::vector<int32_t>{};
   ids.insert(ids.end(), tokens->begin(), tokens->end());
@@ -123,10 +121,17 @@ bool submit_jobs(RouteContext& ctx, const std::vector<std::shared_ptr<Job>>& job
   return false;
 }
 
-JobUpdate collect(Job& job) {
+JobUpdate collect(RouteContext& ctx, const std::shared_ptr<Job>& job) {
   JobUpdate all;
+  bool cancelled = false;
   for (;;) {
-    JobUpdate u = job.take(std::chrono::milliseconds(1000));
+    // Between waits, look whether the client hung up: its reply would go to
+    // nobody, so the job is cancelled and its slot freed at the next step.
+    JobUpdate u = job->take(kClientCheckInterval);
+    if (!u.done && !cancelled && HttpServer::client_gone()) {
+      ctx.scheduler->cancel(job);
+      cancelled = true;
+    }
     all.prompt_logprobs.insert(all.prompt_logprobs.end(), u.prompt_logprobs.begin(), u.prompt_logprobs.end());
     all.text += u.text;
     all.logprobs.insert(all.logprobs.end(), u.logprobs.begin(), u.logprobs.end());
@@ -134,6 +139,7 @@ JobUpdate collect(Job& job) {
       all.done = true;
       all.error = std::move(u.error);
       all.result = std::move(u.result);
+      note_tokens(all.result.n_prompt, static_cast<int64_t>(all.result.tokens.size()));
       return all;
     }
   }
@@ -141,18 +147,55 @@ JobUpdate collect(Job& job) {
 
 void add_routes(httplib::Server& http, RouteContext& ctx) {
   http.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    HttpServer::mark_headers_read();
+    request_started();
+    // Bytes after a body error: not a request (the response cannot go out either).
+    if (HttpServer::is_closing()) return httplib::Server::HandlerResponse::Handled;
     ctx.metrics->http_requests.fetch_add(1);
-    if (ctx.options.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
-    const std::string auth = req.get_header_value("Authorization");
-    const std::string bearer = "Bearer ";
-    if (auth.compare(0, bearer.size(), bearer) == 0 &&
-        same_secret(std::string_view(auth).substr(bearer.size()), ctx.options.api_key))
-      return httplib::Server::HandlerResponse::Unhandled;
+    using Handled = httplib::Server::HandlerResponse;
+    const std::string host = req.get_header_value("Host");
+    if (!host_allowed(ctx.options, host)) {
+      send_error(res, ApiError{.status = 403, .message = "this server does not answer for the host '" + host +
+                                                         "' (allow it with --allowed-host, or set --api-key)",
+                               .type = "invalid_request_error", .code = "host_not_allowed", .param = {}},
+                 *ctx.metrics);
+      return Handled::Handled;
+    }
+    // CORS: an allowed origin gets its headers on every response; any other
+    // cross-origin call is refused before it runs (a text/plain POST needs
+    // no preflight, so the browser would otherwise send it through).
+    const std::string origin = req.get_header_value("Origin");
+    const std::string allow_origin = allowed_origin(ctx.options, origin);
+    if (!allow_origin.empty()) {
+      res.set_header("Access-Control-Allow-Origin", allow_origin);
+      if (allow_origin != "*") res.set_header("Vary", "Origin");
+    } else if (!origin.empty() && !same_origin(origin, host)) {
+      send_error(res, ApiError{.status = 403, .message = "cross-origin requests from '" + origin +
+                                                         "' are not allowed (see --cors-origin)",
+                               .type = "invalid_request_error", .code = "origin_not_allowed", .param = {}},
+                 *ctx.metrics);
+      return Handled::Handled;
+    }
+    if (req.method == "OPTIONS") {  // a preflight: say what may follow
+      res.status = 204;
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Max-Age", "600");
+      return Handled::Handled;
+    }
+    if (ctx.options.api_key.empty() || req.path == "/health") return Handled::Unhandled;
+    if (api_key_ok(ctx.options, req.get_header_value("Authorization"))) return Handled::Unhandled;
     send_error(res,
                ApiError{.status = 401, .message = "missing or wrong API key (send \"Authorization: Bearer <key>\")",
                         .type = "invalid_request_error", .code = "invalid_api_key", .param = {}},
                *ctx.metrics);
-    return httplib::Server::HandlerResponse::Handled;
+    return Handled::Handled;
+  });
+  http.set_logger([&ctx](const httplib::Request& req, const httplib::Response& res) {
+    HttpServer::mark_response_sent();
+    if (ctx.options.log_format == "none") return;
+    const std::string line = request_log_line(ctx.options.log_format, req, res) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
   });
   // httplib answers some errors itself (no route, body too large, bad
   // request line) with an empty body: give those an OpenAI-style body too.
@@ -160,7 +203,11 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
     if (!res.body.empty()) return;
     const int status = res.status;
     if (status == 404) return send_error(res, not_found(req), *ctx.metrics);
-    if (status == 413) return send_error(res, body_too_large(ctx), *ctx.metrics);
+    if (status == 413) {
+      res.set_header("Connection", "close");  // the unread body must not become the next request
+      HttpServer::close_after_response();
+      return send_error(res, body_too_large(ctx), *ctx.metrics);
+    }
     send_error(res,
                ApiError{.status = status, .message = "the HTTP request was refused (status " + std::to_string(status) + ")",
                         .type = status >= 500 ? "server_error" : "invalid_request_error", .code = {}, .param = {}},
@@ -212,8 +259,15 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
       // httplib refuses a Content-Length over the limit before reading.
       too_large = too_large || std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
                                    ctx.options.max_body_bytes;
+      // After a body error the rest of the body may still be on the wire:
+      // close the connection, so it is never read as a next request.
+      if (too_large || !complete) {
+        res.set_header("Connection", "close");
+        HttpServer::close_after_response();
+      }
       if (too_large) return send_error(res, body_too_large(ctx), *ctx.metrics);
       if (!complete) return send_error(res, bad_request("the request body could not be read whole"), *ctx.metrics);
+      HttpServer::mark_handling();
       handler(ctx, body, res);
     };
   };

@@ -60,6 +60,10 @@ std::string Metrics::render(int n_slots) const {
                 v(requests_rejected));
   append_metric(out, "hy2bit_requests_cancelled_total", "counter", "Requests whose client went away before the end.",
                 v(requests_cancelled));
+  append_metric(out, "hy2bit_connections_refused_total", "counter",
+                "Connections closed with a 503 at once: too many were open.", v(connections_refused));
+  append_metric(out, "hy2bit_connections_timed_out_total", "counter",
+                "Connections closed because they idled or sent headers or a body too slowly.", v(connections_timed_out));
   append_metric(out, "hy2bit_prompt_tokens_total", "counter", "Prompt tokens evaluated.", v(prompt_tokens));
   append_metric(out, "hy2bit_generated_tokens_total", "counter", "Tokens generated.", v(generated_tokens));
   append_metric(out, "hy2bit_decode_steps_total", "counter", "Decode forward passes (each serves all busy slots).",

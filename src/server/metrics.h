@@ -26,6 +26,8 @@ class Metrics {
   std::atomic<int64_t> decode_steps{0};         // batched forward passes of the decode loop
   std::atomic<int64_t> queue_depth{0};          // requests waiting for a slot
   std::atomic<int64_t> slots_busy{0};           // slots generating
+  std::atomic<int64_t> connections_refused{0};  // closed with a 503 at accept: too many open
+  std::atomic<int64_t> connections_timed_out{0};// closed: idle, headers or body too slow
 
   // Records `n` tokens decoded in one step (for tokens/s over the last kRateWindow).
   void record_decoded(int64_t n, Clock::time_point now = Clock::now());

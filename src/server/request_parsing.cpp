@@ -1,11 +1,14 @@
 // Request validation: JSON -> ChatRequest / CompletionRequest. Field names
 // and defaults follow the OpenAI API reference; sampling extensions
 // (top_k, min_p, repetition_penalty) and chat_template_kwargs follow vLLM
-// and llama.cpp. Unknown fields are ignored, as OpenAI-compatible servers do.
+// and llama.cpp. Unknown fields are ignored, as OpenAI-compatible servers do,
+// but known ones this server cannot honour are refused by name.
 #include "server/request_parsing.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -84,15 +87,38 @@ Status read_int(const json& body, const char* key, int64_t lo, int64_t hi, int64
   return Ok{};
 }
 
+// OpenAI's logit_bias: {"token id": bias in [-100, 100], ...}; the bias is
+// added to that token's logit (-100 in effect bans it, as OpenAI says).
+Status read_logit_bias(const json& body, int64_t n_vocab, std::vector<LogitBias>& out) {
+  const json* v = field(body, "logit_bias");
+  if (!v) return Ok{};
+  if (!v->is_object()) return make_error("'logit_bias' must be an object of token id -> bias, got ", type_name(*v));
+  if (static_cast<int64_t>(v->size()) > n_vocab)
+    return make_error("'logit_bias' has ", v->size(), " entries, more than the ", n_vocab, " tokens of the vocabulary");
+  for (const auto& [key, bias] : v->items()) {
+    char* end = nullptr;
+    errno = 0;
+    const long long id = key.empty() ? -1 : std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || errno != 0 || *end != '\0' || id < 0 || id >= n_vocab)
+      return make_error("'logit_bias' key \"", key, "\" is not a token id in [0, ", n_vocab, ")");
+    if (!bias.is_number()) return make_error("'logit_bias[\"", key, "\"]' must be a number, got ", type_name(bias));
+    const double b = bias.get<double>();
+    if (b < -100.0 || b > 100.0) return make_error("'logit_bias[\"", key, "\"]' must be in [-100, 100], got ", num(b));
+    out.push_back({static_cast<int32_t>(id), static_cast<float>(b)});
+  }
+  return Ok{};
+}
+
 // Fields shared by both endpoints: sampling, max tokens, stop, n, seed, stream.
 struct CommonFields {
   GenerateOptions generate;
   bool stream = false;
   bool include_usage = false;
+  int32_t n = 1;
 };
 
 Status read_common(const json& body, const SamplingOptions& defaults, uint64_t seed, int32_t default_max_tokens,
-                   CommonFields& out) {
+                   int64_t n_vocab, CommonFields& out) {
   SamplingOptions& s = out.generate.sampling;
   s = defaults;
   s.seed = seed;
@@ -103,11 +129,10 @@ Status read_common(const json& body, const SamplingOptions& defaults, uint64_t s
   int64_t top_k = s.top_k;
   HY2BIT_TRY(read_int(body, "top_k", -1, std::numeric_limits<int32_t>::max(), top_k));
   s.top_k = static_cast<int32_t>(top_k);
-  // OpenAI's penalties have no counterpart here; they are range-checked and
-  // accepted (clients send 0 by default) but have no effect.
-  float ignored = 0;
-  HY2BIT_TRY(read_float(body, "presence_penalty", -2.0, 2.0, false, ignored));
-  HY2BIT_TRY(read_float(body, "frequency_penalty", -2.0, 2.0, false, ignored));
+  // OpenAI's penalties, over the same window as repetition_penalty.
+  HY2BIT_TRY(read_float(body, "presence_penalty", -2.0, 2.0, false, s.presence_penalty));
+  HY2BIT_TRY(read_float(body, "frequency_penalty", -2.0, 2.0, false, s.frequency_penalty));
+  HY2BIT_TRY(read_logit_bias(body, n_vocab, s.logit_bias));
 
   if (const json* v = field(body, "seed")) {
     if (!v->is_number_integer()) return make_error("'seed' must be an integer, got ", type_name(*v));
@@ -120,8 +145,8 @@ Status read_common(const json& body, const SamplingOptions& defaults, uint64_t s
   out.generate.max_tokens = static_cast<int32_t>(max_tokens);
 
   int64_t n = 1;
-  HY2BIT_TRY(read_int(body, "n", 1, std::numeric_limits<int32_t>::max(), n));
-  if (n != 1) return make_error("'n' must be 1 (one choice per request), got ", n);
+  HY2BIT_TRY(read_int(body, "n", 1, kMaxChoices, n));
+  out.n = static_cast<int32_t>(n);
 
   if (const json* v = field(body, "stop")) {
     std::vector<std::string>& stop = out.generate.stop;
@@ -144,6 +169,7 @@ Status read_common(const json& body, const SamplingOptions& defaults, uint64_t s
   }
 
   HY2BIT_TRY(read_bool(body, "stream", out.stream));
+  if (out.stream && out.n > 1) return make_error("'n' > 1 works only without 'stream' (got n = ", out.n, ")");
   if (const json* v = field(body, "stream_options")) {
     if (!v->is_object()) return make_error("'stream_options' must be an object, got ", type_name(*v));
     HY2BIT_TRY(read_bool(*v, "include_usage", out.include_usage));
@@ -384,14 +410,15 @@ Result<nlohmann::json> parse_json_body(std::string_view body) {
 }
 
 Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults, uint64_t seed,
-                                       std::string_view body_text) {
+                                       int64_t n_vocab, std::string_view body_text) {
   ChatRequest request;
   HY2BIT_TRY(refuse_unsupported(body));
   CommonFields common;
-  HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/-1, common));
+  HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/-1, n_vocab, common));
   request.generate = std::move(common.generate);
   request.stream = common.stream;
   request.include_usage = common.include_usage;
+  request.n = common.n;
 
   const json* messages = field(body, "messages");
   if (!messages) return make_error("'messages' is missing");
@@ -449,11 +476,12 @@ Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, c
   if (const json* v = field(body, "tools"); v && !(v->is_array() && v->empty()))
     return make_error("'tools' is not supported on /v1/completions; use /v1/chat/completions");
   CommonFields common;
-  HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/16, common));
+  HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/16, n_vocab, common));
   request.generate = std::move(common.generate);
   HY2BIT_TRY(read_response_format(body, body_text, request.generate));
   request.stream = common.stream;
   request.include_usage = common.include_usage;
+  request.n = common.n;
   HY2BIT_TRY(read_bool(body, "echo", request.echo));
   int64_t logprobs = -1;
   HY2BIT_TRY(read_int(body, "logprobs", 0, kMaxLogprobs, logprobs));
@@ -490,6 +518,9 @@ Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, c
     return make_error("'prompt' must be a string, an array of strings or an array of token ids, got ",
                       type_name(*prompt));
   }
+  if (request.prompts.size() * static_cast<size_t>(request.n) > kMaxPrompts)
+    return make_error("'prompt' x 'n' asks for ", request.prompts.size() * static_cast<size_t>(request.n),
+                      " choices, at most ", kMaxPrompts, " are allowed");
   if (request.stream && request.prompts.size() != 1) {
     return make_error("'stream' works with one prompt; this request has ", request.prompts.size());
   }

@@ -25,7 +25,9 @@ inline constexpr int32_t kMaxLogprobs = 20;
 // Most stop strings per request, and the longest one (bytes).
 inline constexpr size_t kMaxStopStrings = 16;
 inline constexpr size_t kMaxStopBytes = 256;
-// Most prompts in one /v1/completions request.
+// Most choices per prompt (n).
+inline constexpr int64_t kMaxChoices = 16;
+// Most prompts (times n) in one /v1/completions request.
 inline constexpr size_t kMaxPrompts = 256;
 
 // Parses a request body: valid UTF-8 JSON, an object, nested at most kMaxJsonDepth.
@@ -44,6 +46,7 @@ struct ChatRequest {
   Thinking thinking = Thinking::kDefault;  // kOff for chat_template_kwargs.enable_thinking = false
   GenerateOptions generate;             // max_tokens -1 when the request sets none
   bool stream = false;
+  int32_t n = 1;                        // choices, each with seed + i (not with stream)
   bool include_usage = false;           // stream_options.include_usage: a last chunk with usage
   bool logprobs = false;                // per-token log-probabilities of the reply
   int32_t top_logprobs = 0;             // alternatives per token (0..kMaxLogprobs)
@@ -64,7 +67,8 @@ struct PromptInput {
 struct CompletionRequest {
   std::vector<PromptInput> prompts;     // 1..kMaxPrompts; one choice each
   GenerateOptions generate;             // max_tokens 16 when unset (OpenAI's default)
-  bool stream = false;                  // only with a single prompt
+  bool stream = false;                  // only with a single prompt and n = 1
+  int32_t n = 1;                        // choices per prompt, each with seed + i
   bool include_usage = false;
   bool echo = false;                    // the prompt (and its log-probabilities) come back too
   int32_t logprobs = -1;                // -1: none; N: each token's log-probability and the top N
@@ -76,7 +80,7 @@ struct CompletionRequest {
 // parameters) are read from it again in their written key order, so object
 // properties are generated in the schema's order rather than sorted.
 Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults,
-                                       uint64_t seed, std::string_view body_text = {});
+                                       uint64_t seed, int64_t n_vocab, std::string_view body_text = {});
 Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
                                                    uint64_t seed, int64_t n_vocab, std::string_view body_text = {});
 

@@ -67,7 +67,9 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
 // Submits one request's jobs; on refusal (429/503) writes the error and returns false.
 bool submit_jobs(RouteContext& ctx, const std::vector<std::shared_ptr<Job>>& jobs, httplib::Response& res);
 
-// Waits for a job's end (non-streamed replies), gathering all its output.
-JobUpdate collect(Job& job);
+// Waits for a job's end (non-streamed replies), gathering all its output;
+// cancels the job when the client hangs up meanwhile. Notes its tokens for
+// the request log.
+JobUpdate collect(RouteContext& ctx, const std::shared_ptr<Job>& job);
 
 }  // namespace hy2bit::server

@@ -1,11 +1,12 @@
 // The scheduler thread: slots, the bounded queue and batched decoding. Only
 // this thread calls Session::eval, Generation::* and decode_batch (a
-// model's sessions share one thread pool). Prompts are evaluated whole when
-// admitted, so a long prompt delays the other slots' next token by its
-// prefill time; decoding then runs all busy slots in one pass per step.
+// model's sessions share one thread pool). A prompt is evaluated a chunk
+// per step between decode steps, so a long prompt delays the other slots'
+// next token by one chunk's time, not its whole prefill time.
 #include "server/scheduler.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace hy2bit::server {
 namespace {
@@ -13,6 +14,21 @@ namespace {
 // Prompt positions per forward pass when every position's logits are
 // needed: chunk x n_vocab floats (32 x 120818 x 4 B = 15 MB for HY-1.8B).
 constexpr int64_t kLogprobChunk = 32;
+
+// Chunked prefill: a chunk may take about this many decode steps' time
+// (the other streams then see one gap of ~2.5 steps at worst), and never
+// fewer than kMinPrefillChunk tokens, so a prompt always makes progress.
+constexpr double kPrefillBudgetSteps = 1.5;
+constexpr int64_t kMinPrefillChunk = 8;
+constexpr double kAverageWeight = 0.2;  // of the newest sample in the moving averages
+
+void update_average(double& average, double sample) {
+  average = average == 0 ? sample : average + kAverageWeight * (sample - average);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
   size_t n = 0;
@@ -147,6 +163,7 @@ void Scheduler::run() {
     }
     for (Slot* slot : admitted) start_job(*slot);
     metrics_.slots_busy.store(n_busy_);
+    if (n_busy_ > 0) prefill_step();
     if (n_busy_ > 0) step();
     metrics_.slots_busy.store(n_busy_);
   }
@@ -180,6 +197,7 @@ void Scheduler::admit_locked(std::vector<Slot*>& admitted) {
     std::shared_ptr<Job> job = group->jobs[group->next++];
     if (group->next == group->jobs.size()) queue_.pop_front();
     Slot* slot = pick_slot(job->spec().prompt);
+    slot->admitted = n_admitted_++;
     slot->job = std::move(job);
     slot->group = std::move(group);
     ++n_busy_;
@@ -275,6 +293,22 @@ void Scheduler::start_job(Slot& slot) {
     job->finish(result);
     return;
   }
+  if (spec.prompt_logprobs >= 0 || spec.logprobs >= 0) {
+    start_reply(slot);  // the prompt is in the cache already
+    return;
+  }
+  // The prompt runs in chunks from prefill_step(); the cached prefix counts as done.
+  const std::span<const int32_t> prompt(spec.prompt);
+  const size_t cached = std::min(common_prefix(slot.session->tokens(), prompt), prompt.size() - 1);
+  slot.session->truncate(static_cast<int64_t>(cached));
+  slot.prefilled = static_cast<int64_t>(cached);
+}
+
+// Generation::start evaluates what of the prompt is not cached yet (after
+// chunked prefill: its last token) and the reply can begin.
+void Scheduler::start_reply(Slot& slot) {
+  const JobSpec& spec = slot.job->spec();
+  slot.prefilled = -1;
   Result<std::unique_ptr<Generation>> generation = Generation::start(*slot.session, spec.prompt, spec.options);
   if (!generation) {
     slot.session->reset();
@@ -286,14 +320,64 @@ void Scheduler::start_job(Slot& slot) {
   slot.logits = slot.first_logits;
 }
 
-// One decode step: sample every busy slot, then evaluate the sampled tokens
-// of those still going in one batched forward pass.
+// Prompt tokens for the next chunk: what fits in the time budget given the
+// recent decode step and per-token prompt times; a whole batch when no
+// other slot is decoding (nobody waits) or before anything was measured.
+int64_t Scheduler::prefill_chunk() const {
+  const bool others_decoding =
+      std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.job && s.generation; });
+  if (!options_.chunked_prefill) return std::numeric_limits<int64_t>::max();
+  if (!others_decoding || decode_step_s_ == 0 || prefill_token_s_ == 0) return options_.n_batch;
+  const auto fit = static_cast<int64_t>(kPrefillBudgetSteps * decode_step_s_ / prefill_token_s_);
+  return std::clamp<int64_t>(fit, std::min(kMinPrefillChunk, options_.n_batch), options_.n_batch);
+}
+
+// Evaluates one chunk of the earliest admitted prompt still being prefilled;
+// its last token is left to Generation::start (start_reply).
+void Scheduler::prefill_step() {
+  Slot* slot = nullptr;
+  for (Slot& s : slots_)
+    if (s.job && s.prefilled >= 0 && (!slot || s.admitted < slot->admitted)) slot = &s;
+  if (!slot) return;
+  if (slot->job->cancelled()) {
+    GenerateResult cancelled;
+    cancelled.finish = FinishReason::kCancelled;
+    cancelled.n_prompt = static_cast<int64_t>(slot->job->spec().prompt.size());
+    std::shared_ptr<Job> job = slot->job;
+    slot->prefilled = -1;
+    metrics_.requests_cancelled.fetch_add(1);
+    release(*slot);
+    job->finish(cancelled);
+    return;
+  }
+  const std::span<const int32_t> prompt(slot->job->spec().prompt);
+  const int64_t last = static_cast<int64_t>(prompt.size()) - 1;  // tokens to prefill before start_reply
+  const int64_t len = std::min(prefill_chunk(), last - slot->prefilled);
+  if (len > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    Result<std::span<const float>> evaluated =
+        slot->session->eval(prompt.subspan(static_cast<size_t>(slot->prefilled), static_cast<size_t>(len)));
+    if (!evaluated) {
+      slot->prefilled = -1;
+      slot->session->reset();
+      fail(*slot, internal_error("evaluating the prompt failed: " + evaluated.error().message));
+      return;
+    }
+    update_average(prefill_token_s_, seconds_since(start) / static_cast<double>(len));
+    metrics_.prompt_tokens.fetch_add(len);
+    slot->prefilled += len;
+  }
+  if (slot->prefilled >= last) start_reply(*slot);
+}
+
+// One decode step: sample every decoding slot, then evaluate the sampled
+// tokens of those still going in one batched forward pass.
 void Scheduler::step() {
   std::vector<BatchStep> batch;
   std::vector<Slot*> stepping;
   int64_t sampled = 0;
   for (Slot& slot : slots_) {
-    if (!slot.job) continue;
+    if (!slot.job || !slot.generation) continue;  // free, or its prompt is still being prefilled
     Generation& g = *slot.generation;
     if (slot.job->cancelled()) {
       g.cancel();
@@ -326,7 +410,9 @@ void Scheduler::step() {
   if (sampled > 0) metrics_.record_decoded(sampled);
   if (batch.empty()) return;
 
+  const auto start = std::chrono::steady_clock::now();
   Result<std::vector<std::span<const float>>> logits = decode_batch(batch);
+  update_average(decode_step_s_, seconds_since(start));
   metrics_.decode_steps.fetch_add(1);
   for (size_t i = 0; i < stepping.size(); ++i) {
     Slot& slot = *stepping[i];
@@ -354,6 +440,7 @@ void Scheduler::release(Slot& slot) {
     if (result->finish == FinishReason::kCancelled) metrics_.requests_cancelled.fetch_add(1);
   }
   slot.generation.reset();
+  slot.prefilled = -1;
   slot.first_logits.clear();
   slot.logits = {};
   --n_busy_;

@@ -1,8 +1,10 @@
 // The scheduler: one thread owns every slot (a Session each, so its own KV
-// cache) and, step after step, (1) admits queued jobs into free slots
-// (Generation::start evaluates the prompt), (2) samples the next token of
-// every busy slot and hands its text to the job, (3) evaluates those tokens
-// together with one decode_batch call. HTTP threads never touch a Session:
+// cache) and, step after step, (1) admits queued jobs into free slots,
+// (2) evaluates one chunk of one admitted prompt (chunked prefill: a long
+// prompt is spread over many steps, sized so the other streams' next token
+// is delayed by at most about one decode step), (3) samples the next token
+// of every decoding slot and hands its text to the job, (4) evaluates those
+// tokens together with one decode_batch call. HTTP threads never touch a Session:
 // they submit Jobs and read their output through the Job's own lock.
 #pragma once
 
@@ -78,6 +80,7 @@ struct SchedulerOptions {
   int64_t n_ctx = 4096;     // per slot
   int64_t n_batch = 512;
   CacheType cache_type = CacheType::kF16;
+  bool chunked_prefill = true;  // false: a prompt runs whole when admitted (the other streams wait)
 };
 
 class Scheduler {
@@ -112,6 +115,8 @@ class Scheduler {
     std::unique_ptr<Generation> generation;
     std::vector<float> first_logits;           // n_vocab: what the first token is sampled from (logprobs only)
     std::span<const float> logits;             // what the next token is sampled from (logprobs only)
+    int64_t prefilled = -1;                    // >= 0: prompt tokens in the cache so far, the reply not started
+    uint64_t admitted = 0;                     // admission order (prefill goes first come, first served)
   };
 
   Scheduler(std::shared_ptr<const Model> model, const SchedulerOptions& options, Metrics& metrics);
@@ -123,6 +128,9 @@ class Scheduler {
   Status eval_prompt_for_logprobs(Slot& slot);
   int32_t likeliest_end_token(std::span<const float> logits) const;
   void step();
+  void prefill_step();
+  int64_t prefill_chunk() const;
+  void start_reply(Slot& slot);
   void release(Slot& slot);
   void fail(Slot& slot, ApiError error);
   void job_done(Group& group);
@@ -135,6 +143,9 @@ class Scheduler {
   std::vector<int32_t> end_tokens_;  // ids that end a reply (EOS, end of turn)
   std::vector<Slot> slots_;      // touched only by the scheduler thread
   int n_busy_ = 0;               // slots with a job; scheduler thread only
+  uint64_t n_admitted_ = 0;      // jobs admitted so far; scheduler thread only
+  double decode_step_s_ = 0;     // recent decode step time (moving average); 0: none yet
+  double prefill_token_s_ = 0;   // recent prompt time per token (moving average); 0: none yet
 
   std::mutex mutex_;             // guards everything below
   std::condition_variable wake_;

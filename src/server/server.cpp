@@ -1,8 +1,8 @@
 // Server: checks the options, builds the scheduler and the route context,
-// binds the socket and runs httplib's accept loop on a background thread.
+// binds the socket and starts the accept loop (connections.h).
 // Stop order matters: the scheduler first (waiting handlers get their 503),
-// then httplib (which joins its connection threads), so no handler outlives
-// the objects it points at.
+// then the connections (joined), so no handler outlives the objects it
+// points at.
 #include "server/server.h"
 
 #include <sys/socket.h>
@@ -16,27 +16,10 @@
 
 #include <httplib.h>
 
+#include "server/connections.h"
 #include "server/routes.h"
 
 namespace hy2bit::server {
-
-namespace {
-
-// Pending connections the kernel queues before accept(). httplib listens
-// with a backlog of 5, so a burst of clients (16 connecting at once) would
-// have SYNs dropped and retried a second later.
-constexpr int kListenBacklog = 512;
-
-// httplib::Server with its listening socket in reach, to raise the backlog.
-class HttpServer : public httplib::Server {
- public:
-  void raise_backlog() {
-    const socket_t sock = svr_sock_;
-    if (sock != INVALID_SOCKET) ::listen(sock, kListenBacklog);
-  }
-};
-
-}  // namespace
 
 struct Server::Impl {
   ServerOptions options;
@@ -44,7 +27,6 @@ struct Server::Impl {
   std::unique_ptr<Scheduler> scheduler;
   RouteContext ctx;
   HttpServer http;
-  std::thread listener;
   int port = -1;
   std::mutex stop_mutex;
   bool started = false;
@@ -60,8 +42,13 @@ Status validate(const ServerOptions& o) {
   if (o.queue < 0 || o.queue > 100000) return make_error("queue length ", o.queue, " is outside 0..100000");
   if (o.max_body_bytes < 1024) return make_error("the body size limit ", o.max_body_bytes, " is below 1024 bytes");
   if (o.n_ctx < 16) return make_error("the context per slot (", o.n_ctx, " tokens) is below 16");
-  if (o.http_threads < 0 || o.http_threads > 4096)
-    return make_error("HTTP threads ", o.http_threads, " is outside 0..4096");
+  if (o.max_connections < 1 || o.max_connections > 4096)
+    return make_error("max connections ", o.max_connections, " is outside 1..4096");
+  if (o.header_timeout_ms < 100) return make_error("the header timeout ", o.header_timeout_ms, " ms is below 100 ms");
+  if (o.body_timeout_ms < 100) return make_error("the body timeout ", o.body_timeout_ms, " ms is below 100 ms");
+  if (o.keep_alive_max_requests < 1) return make_error("keep-alive requests ", o.keep_alive_max_requests, " is below 1");
+  if (o.log_format != "text" && o.log_format != "json" && o.log_format != "none")
+    return make_error("log format '", o.log_format, "' is not text, json or none");
   return Ok{};
 }
 
@@ -85,7 +72,7 @@ Result<std::unique_ptr<Server>> Server::create(std::shared_ptr<const Model> mode
   impl->options = options;
   Result<std::unique_ptr<Scheduler>> scheduler = Scheduler::create(
       model,
-      {.n_slots = options.parallel, .max_waiting = options.queue, .n_ctx = options.n_ctx, .n_batch = options.n_batch, .cache_type = options.cache_type},
+      {.n_slots = options.parallel, .max_waiting = options.queue, .n_ctx = options.n_ctx, .n_batch = options.n_batch, .cache_type = options.cache_type, .chunked_prefill = options.chunked_prefill},
       impl->metrics);
   if (!scheduler) return scheduler.error();
   impl->scheduler = std::move(*scheduler);
@@ -121,12 +108,7 @@ Status Server::start() {
   }
   std::signal(SIGPIPE, SIG_IGN);
 
-  const size_t threads = s.options.http_threads > 0
-                             ? static_cast<size_t>(s.options.http_threads)
-                             : static_cast<size_t>(s.options.parallel + s.options.queue + 4);
-  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_payload_max_length(s.options.max_body_bytes);
-  s.http.set_tcp_nodelay(true);  // SSE chunks are small: send each at once
   // httplib's default also sets SO_REUSEPORT, which lets a second server
   // bind the same port and silently share its traffic: reuse the address only.
   s.http.set_socket_options([](socket_t sock) {
@@ -134,21 +116,17 @@ Status Server::start() {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   add_routes(s.http, s.ctx);
-
-  if (s.options.port == 0) {
-    s.port = s.http.bind_to_any_port(s.options.host);
-    if (s.port < 0) return make_error("cannot listen on ", s.options.host, " (any port)");
-  } else {
-    if (!s.http.bind_to_port(s.options.host, s.options.port))
-      return make_error("cannot listen on ", s.options.host, ":", s.options.port, " (in use, or not an address here?)");
-    s.port = s.options.port;
+  s.port = s.http.bind(s.options.host, s.options.port);
+  if (s.port < 0) {
+    if (s.options.port == 0) return make_error("cannot listen on ", s.options.host, " (any port)");
+    return make_error("cannot listen on ", s.options.host, ":", s.options.port, " (in use, or not an address here?)");
   }
-  s.http.raise_backlog();
-  s.listener = std::thread([&s] { s.http.listen_after_bind(); });
-  // httplib's stop() only works once its loop runs; the socket already
-  // queues connections, so waiting here costs clients nothing.
-  for (int i = 0; i < 5000 && !s.http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!s.http.is_running()) return make_error("the HTTP loop did not start");
+  s.http.serve({.max_connections = s.options.max_connections,
+                .header_timeout = std::chrono::milliseconds(s.options.header_timeout_ms),
+                .body_timeout = std::chrono::milliseconds(s.options.body_timeout_ms),
+                .write_timeout = std::chrono::milliseconds(60000),
+                .keep_alive_max_requests = s.options.keep_alive_max_requests},
+               s.metrics);
   return Ok{};
 }
 
@@ -166,12 +144,7 @@ void Server::stop() {
   // out before httplib stops writing.
   for (int i = 0; i < 2000 && s.ctx.open_streams.load() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (s.listener.joinable()) {
-    // If the loop never started, stop() has nothing to close: wait for it first.
-    for (int i = 0; i < 5000 && !s.http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    s.http.stop();
-    s.listener.join();
-  }
+  s.http.shutdown_all();
 }
 
 }  // namespace hy2bit::server

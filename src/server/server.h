@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hy2bit/generate.h"
 #include "hy2bit/model.h"
@@ -26,8 +27,24 @@ struct ServerOptions {
   int64_t n_batch = 512;             // prompt tokens per forward pass
   CacheType cache_type = CacheType::kF16;  // each slot's KV cache
   std::string model_alias;           // the "model" id reported; empty: the model's name
-  int http_threads = 0;              // connection threads; 0: parallel + queue + 4
+  bool chunked_prefill = true;       // interleave prompt chunks with decode steps (false: whole prompts, for comparison)
+  int max_connections = 128;         // open connections (a thread each); one more gets 503 and is closed
+  int header_timeout_ms = 10000;     // idle or header-sending time allowed before a request's headers are in
+  int body_timeout_ms = 30000;       // time allowed for a request body once its headers are in
+  int keep_alive_max_requests = 100; // requests on one connection before it is closed
+  // Host headers answered when no api_key is set (DNS rebinding: a web page
+  // whose name resolves to 127.0.0.1 must not reach the server): localhost
+  // names, IP literals, `host` and these; "*" allows any.
+  std::vector<std::string> allowed_hosts;
+  // Origins a browser may call from (CORS); none by default, "*" any. A
+  // request whose Origin is neither allowed nor this server's own gets 403.
+  std::vector<std::string> cors_origins;
+  std::string log_format = "text";   // one line per request on stderr: "text", "json" or "none"
   SamplingOptions sampling;          // defaults for fields a request leaves out
+  // Raw prompts (/v1/completions, /tokenize): control-token text such as
+  // "<｜hy_User｜>" becomes that token, as llama-server does; false keeps it
+  // text. Chat messages are always text (only the template makes control tokens).
+  bool raw_parse_special = true;
 };
 
 class Server {

@@ -49,57 +49,76 @@ std::string strip_thinking(std::string_view content) {
   return std::string(content);
 }
 
-std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
+std::vector<ChatPart> render_chat_parts(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
   const std::optional<size_t> last_user = last_user_index(messages);
   const bool tools = !options.tools_json.empty();
-  std::string out(options.bos_text);
+  std::vector<ChatPart> out;
+  // Adjacent plain-text parts ("用户：" + content, content + <tool_calls>...)
+  // are joined so they tokenize as one text, as the whole prompt would.
+  auto add = [&out](std::string_view text, bool from_template) {
+    if (text.empty()) return;
+    if (!from_template && !out.empty() && !out.back().from_template) {
+      out.back().text += text;
+    } else {
+      out.push_back({std::string(text), from_template});
+    }
+  };
+  add(options.bos_text, true);
   size_t first = 0;
   if (tools) {
-    // The tools preamble takes the system slot, with a leading system prompt folded in.
+    // The tools preamble takes the system slot, with a leading system prompt
+    // folded in. It carries the tools' JSON and the system content, so it is
+    // plain text; only the end-of-system string is the format's own.
     const bool has_system = !messages.empty() && messages[0].role == ChatRole::kSystem;
-    out += render_tools_preamble(options.tools_json, has_system ? std::string_view(messages[0].content) : "",
-                                 has_system);
-    out += kHyEndOfSystem;
+    add(render_tools_preamble(options.tools_json, has_system ? std::string_view(messages[0].content) : "", has_system),
+        false);
+    add(kHyEndOfSystem, true);
     first = has_system ? 1 : 0;
   }
   for (size_t i = first; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     switch (m.role) {
       case ChatRole::kSystem:
-        out += m.content;
-        out += kHyEndOfSystem;
+        add(m.content, false);
+        add(kHyEndOfSystem, true);
         break;
       case ChatRole::kUser:
-        out += kHyUser;
-        if (tools) out += kToolUserPrefix;
-        out += m.content;  // a "/no_think" prefix stays: the model was trained with it
+        add(kHyUser, true);
+        if (tools) add(kToolUserPrefix, false);
+        add(m.content, false);  // a "/no_think" prefix stays: the model was trained with it
         break;
       case ChatRole::kAssistant: {
-        out += kHyAssistant;
+        add(kHyAssistant, true);
         const bool in_history = last_user && i < *last_user;
         const std::string content = in_history ? strip_thinking(m.content) : m.content;
         if (!m.tool_calls.empty()) {
-          out += content;
-          out += render_tool_calls(m.tool_calls);
+          add(content, false);
+          add(render_tool_calls(m.tool_calls), false);  // <tool_calls> markup is text, not control tokens
         } else {
-          if (tools) out += kToolAssistantPrefix;
-          out += content;
+          if (tools) add(kToolAssistantPrefix, false);
+          add(content, false);
         }
-        out += kHyEndOfTurn;
+        add(kHyEndOfTurn, true);
         break;
       }
       case ChatRole::kTool:
-        out += kHyUser;
-        out += kToolResponseOpen;
-        out += m.content;
-        out += kToolResponseClose;
+        add(kHyUser, true);
+        add(kToolResponseOpen, false);  // <tool_response> markup is text, not control tokens
+        add(m.content, false);
+        add(kToolResponseClose, false);
         break;
     }
   }
   if (options.add_generation_prompt) {
-    out += kHyAssistant;
-    if (effective_thinking(messages, options.thinking) == ThinkingMode::kOff) out += kEmptyThinkBlock;
+    add(kHyAssistant, true);
+    if (effective_thinking(messages, options.thinking) == ThinkingMode::kOff) add(kEmptyThinkBlock, true);
   }
+  return out;
+}
+
+std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
+  std::string out;
+  for (const ChatPart& part : render_chat_parts(messages, options)) out += part.text;
   return out;
 }
 

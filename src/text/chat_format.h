@@ -77,6 +77,15 @@ std::string strip_thinking(std::string_view assistant_content);
 // a tool message is a user-side turn <｜hy_User｜><tool_response>...</tool_response>.
 std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options = {});
 
+// The same prompt in parts, so it can be tokenized safely: the format's own
+// strings (from_template) may become control tokens, message content must
+// be tokenized as plain text (a user who types "<｜hy_User｜>" forges no turn).
+struct ChatPart {
+  std::string text;
+  bool from_template = false;
+};
+std::vector<ChatPart> render_chat_parts(std::span<const ChatMessage> messages, const ChatRenderOptions& options = {});
+
 // Checks that the vocabulary has every special-token string of the format as
 // a control token and that BOS is <｜hy_begin▁of▁sentence｜>, so a prompt from
 // render_chat() tokenizes as intended. The Error names the missing string.

@@ -58,7 +58,7 @@ TEST(ServerBadInput, EveryBadRequestGetsA4xxWithAnErrorBody) {
       {"/v1/chat/completions", chat_with(R"("max_tokens": -1)"), 400, "negative max_tokens"},
       {"/v1/chat/completions", chat_with(R"("max_tokens": 2.5)"), 400, "fractional max_tokens"},
       {"/v1/chat/completions", chat_with(R"("max_completion_tokens": 1e30)"), 400, "huge max_completion_tokens"},
-      {"/v1/chat/completions", chat_with(R"("n": 2)"), 400, "n = 2"},
+      {"/v1/chat/completions", chat_with(R"("n": 17)"), 400, "n = 17"},
       {"/v1/chat/completions", chat_with(R"("stream": "yes")"), 400, "stream a string"},
       {"/v1/chat/completions", chat_with(R"("stop": 5)"), 400, "stop a number"},
       {"/v1/chat/completions", chat_with(R"("stop": [1])"), 400, "stop holding a number"},
@@ -203,7 +203,7 @@ TEST(ServerRequestParsing, ValuesAndDefaults) {
                                           "top_k": 5, "seed": 99, "stop": "END", "max_tokens": 7,
                                           "chat_template_kwargs": {"enable_thinking": false}})");
   ASSERT_TRUE(body.ok());
-  Result<ChatRequest> r = parse_chat_request(*body, defaults, 42);
+  Result<ChatRequest> r = parse_chat_request(*body, defaults, 42, 1000);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_FLOAT_EQ(r->generate.sampling.temperature, 0.5f);
   EXPECT_EQ(r->generate.sampling.top_k, 5);
@@ -214,14 +214,14 @@ TEST(ServerRequestParsing, ValuesAndDefaults) {
   EXPECT_EQ(r->thinking, Thinking::kOff);
 
   Result<json> plain = parse_json_body(R"({"messages": [{"role": "user", "content": "x"}]})");
-  Result<ChatRequest> p = parse_chat_request(*plain, defaults, 42);
+  Result<ChatRequest> p = parse_chat_request(*plain, defaults, 42, 1000);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->generate.max_tokens, -1);
   EXPECT_EQ(p->generate.sampling.seed, 42u);
   EXPECT_EQ(p->thinking, Thinking::kDefault);
 
   Result<json> bad = parse_json_body(R"({"messages": [{"role": "user", "content": "x"}], "temperature": "warm"})");
-  Result<ChatRequest> b = parse_chat_request(*bad, defaults, 42);
+  Result<ChatRequest> b = parse_chat_request(*bad, defaults, 42, 1000);
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.error().message.find("temperature"), std::string::npos) << b.error().message;
 

@@ -39,6 +39,7 @@ ServerOptions TestServer::default_options() {
   o.queue = 8;
   o.n_ctx = 512;
   o.model_alias = "hy-tiny";
+  o.log_format = "none";  // the request log is tested on its own (hardening_test.cpp)
   return o;
 }
 

@@ -79,7 +79,7 @@ int run_chat(ChatOptions& o) {
 
     history.push_back({Role::kUser, line});
     Result<std::vector<int32_t>> prompt =
-        tokenize(**model, render_chat(**model, history, mode), {.add_bos = false, .parse_special = true});
+        tokenize_chat(**model, history, mode);
     if (!prompt) {
       std::fprintf(stderr, "hy2bit chat: %s\n", prompt.error().message.c_str());
       history.pop_back();

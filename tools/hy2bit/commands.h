@@ -18,6 +18,8 @@ void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_quantize_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
+void add_perplexity_command(CLI::App& app, int& exit_code);
+void add_convert_command(CLI::App& app, int& exit_code);
 
 // Prints "hy2bit <command>: <message>" on stderr and returns 1.
 int fail(const std::string& command, const std::string& message);

@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <climits>
+#include <cmath>
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -23,6 +26,25 @@ std::string demo_model_path() {
   return (dir / "hy2bit" / "demo-tiny.gguf").string();
 }
 
+// "15043+1.5", "15043-inf" (llama-cli's --logit-bias) -> {15043, 1.5}.
+std::optional<LogitBias> parse_logit_bias(const std::string& item) {
+  const size_t sign = item.find_first_of("+-");
+  if (sign == 0 || sign == std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  const long long id = std::strtoll(item.c_str(), &end, 10);
+  if (end != item.c_str() + sign || id < 0 || id > INT32_MAX) return std::nullopt;
+  const std::string bias_text = item.substr(sign);
+  float bias = 0;
+  if (bias_text == "-inf") {
+    bias = -INFINITY;
+  } else {
+    const char* start = bias_text.c_str();
+    bias = std::strtof(start, &end);
+    if (end == start || *end != '\0' || !std::isfinite(bias)) return std::nullopt;
+  }
+  return LogitBias{.token = static_cast<int32_t>(id), .bias = bias};
+}
+
 }  // namespace
 
 void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
@@ -39,6 +61,18 @@ void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("--min-p", f.sampling.min_p, "min-p (0: off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   cmd.add_option("--repeat-penalty", f.sampling.repeat_penalty, "repetition penalty (1: off)")->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
   cmd.add_option("--repeat-last-n", f.sampling.repeat_last_n, "tokens the penalty looks back over (0: off, -1: all)")->check(CLI::Range(-1, 1 << 30))->capture_default_str();
+  cmd.add_option("--presence-penalty", f.sampling.presence_penalty, "subtracted once from every token seen in the last --repeat-last-n (0: off)")->check(CLI::Range(-2.0f, 2.0f))->capture_default_str();
+  cmd.add_option("--frequency-penalty", f.sampling.frequency_penalty, "subtracted per occurrence in the last --repeat-last-n (0: off)")->check(CLI::Range(-2.0f, 2.0f))->capture_default_str();
+  cmd.add_option_function<std::vector<std::string>>(
+         "-l,--logit-bias",
+         [&f](const std::vector<std::string>& items) {
+           for (const std::string& item : items) f.sampling.logit_bias.push_back(*parse_logit_bias(item));
+         },
+         "TOKEN_ID(+|-)BIAS, e.g. 15043+1 or 15043-inf (as llama-cli; repeatable)")
+      ->check([](const std::string& item) {
+        return parse_logit_bias(item) ? std::string()
+                                      : "'" + item + "' is not TOKEN_ID(+|-)BIAS (e.g. 15043+1.5, 15043-inf)";
+      });
   cmd.add_option("--system-prompt", f.system_prompt, "system prompt (also -sys, as in llama-cli)");
   cmd.add_option("--reasoning", f.reasoning, "show or hide the model's thinking")->check(CLI::IsMember({"show", "hide"}))->capture_default_str();
   cmd.add_flag("--no-think", f.no_think, "turn thinking off (as a /no_think prefix does)");

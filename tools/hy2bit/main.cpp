@@ -1,5 +1,5 @@
 // hy2bit: one binary, llama.cpp-style subcommands (run, chat, serve, bench,
-// quantize, info, tokenize, logits, make-test-model). This file only
+// perplexity, quantize, convert, info, tokenize, logits, make-test-model). This file only
 // registers them and maps errors to exit codes.
 #include <cstdio>
 #include <string>
@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   hy2bit::tools::add_quantize_command(app, exit_code);
   hy2bit::tools::add_serve_command(app, exit_code);
   hy2bit::tools::add_bench_command(app, exit_code);
+  hy2bit::tools::add_perplexity_command(app, exit_code);
+  hy2bit::tools::add_convert_command(app, exit_code);
   // llama-cli spells the system prompt flag "-sys"; CLI11 takes only
   // one-letter short flags, so that spelling is mapped to the long one.
   std::vector<std::string> args;

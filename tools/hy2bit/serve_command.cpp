@@ -80,12 +80,23 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-body", s.max_body_bytes, "largest request body in bytes (more get 413)")->check(CLI::Range(size_t{1024}, size_t{1} << 30))->capture_default_str();
   cmd->add_option("--api-key", s.api_key, "require \"Authorization: Bearer KEY\" (except /health)")->envname("HY2BIT_API_KEY");
   cmd->add_option("--alias", s.model_alias, "model id clients use (default: the model's name)");
-  cmd->add_option("--http-threads", s.http_threads, "connection threads (0: parallel + queue + 4)")->check(CLI::Range(0, 4096))->capture_default_str();
+  cmd->add_flag("!--no-chunked-prefill", s.chunked_prefill, "evaluate each prompt whole when admitted (other streams stall meanwhile; for comparison)");
+  cmd->add_option("--max-connections", s.max_connections, "open connections served at once (a thread each); one more gets 503")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--header-timeout", s.header_timeout_ms, "ms an idle connection may wait or take to send its request headers")->check(CLI::Range(100, 3600000))->capture_default_str();
+  cmd->add_option("--body-timeout", s.body_timeout_ms, "ms a request may take to send its body")->check(CLI::Range(100, 3600000))->capture_default_str();
+  cmd->add_option("--keep-alive-requests", s.keep_alive_max_requests, "requests per connection before it is closed")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--allowed-host", s.allowed_hosts, "Host header to answer besides localhost, IP addresses and --host (repeatable; * any). Without --api-key, other names get 403 (DNS rebinding)");
+  cmd->add_option("--cors-origin", s.cors_origins, "origin browsers may call from, e.g. http://localhost:3000 (repeatable; * any; default none)");
+  cmd->add_option("--log-format", s.log_format, "request log lines on stderr")->check(CLI::IsMember({"text", "json", "none"}))->capture_default_str();
+  cmd->add_flag("!--no-parse-special", s.raw_parse_special,
+                "raw prompts (/v1/completions, /tokenize): keep control-token text as text (default: parse it, as llama-server does; chat messages are always text)");
   cmd->add_option("--temp", f.sampling.temperature, "default temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f))->capture_default_str();
   cmd->add_option("--top-k", f.sampling.top_k, "default top-k (0: off)")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--top-p", f.sampling.top_p, "default top-p (1: off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   cmd->add_option("--min-p", f.sampling.min_p, "default min-p (0: off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   cmd->add_option("--repeat-penalty", f.sampling.repeat_penalty, "default repetition penalty (1: off)")->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
+  cmd->add_option("--presence-penalty", f.sampling.presence_penalty, "default presence penalty (0: off)")->check(CLI::Range(-2.0f, 2.0f))->capture_default_str();
+  cmd->add_option("--frequency-penalty", f.sampling.frequency_penalty, "default frequency penalty (0: off)")->check(CLI::Range(-2.0f, 2.0f))->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = run_serve(*o); });
 }
 
