@@ -7,14 +7,19 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpcre2-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libedit-dev
   g++-aarch64-linux-gnu qemu-user-static
+  clang libfuzzer-14-dev
   tmux curl jq
   # the QAT toolkit (qat/): Debian's torch, OpenBLAS for the trainer's process
   # only, the pre-tokenizer's regex module, fortunes as corpus (npm, which
   # fetches the chinese-poetry corpus, comes with the machine's Node.js)
   python3-torch python3-numpy python3-pytest python3-regex libopenblas0-openmp
   fortunes fortunes-zh
+  chromium nodejs   # the chat page's test: headless Chromium driven from Node (tests/webui)
 )
+# npm ships inside some nodejs builds (NodeSource's); Debian packages it apart.
+command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -103,12 +103,16 @@ struct GenerateOptions {
   std::string grammar = "";
 };
 
-enum class FinishReason { kStop, kLength, kCancelled };
+// Why a reply ended. kStop: an end token or a stop string (stop_string says
+// which); kLength: max_tokens; kContextFull: no room left in the context
+// (OpenAI calls both "length"); kCancelled: the caller stopped it.
+enum class FinishReason { kStop, kLength, kContextFull, kCancelled };
 
 struct GenerateResult {
   std::string text;               // the whole reply (stop string excluded)
   std::vector<int32_t> tokens;    // generated token ids (end token excluded)
   FinishReason finish = FinishReason::kStop;
+  std::string stop_string;        // the stop string that ended it (kStop); empty: an end token
   int64_t n_prompt = 0;           // prompt tokens
   int64_t n_prompt_evaluated = 0; // prompt tokens actually run (the rest were cached)
   double prompt_seconds = 0;      // time to evaluate the prompt (= time to first token)
@@ -133,10 +137,11 @@ class Generation {
 
   // Samples the next token from the current logits and returns the reply
   // text it completes (complete UTF-8, stop strings held back; may be
-  // empty). May finish the generation (end token, stop string, max_tokens).
+  // empty). May finish the generation (end token, stop string, max_tokens,
+  // a full context).
   std::string sample();
-  // Evaluates the token just sampled, alone. Finishes with kLength when the
-  // context is full. Call only when !finished().
+  // Evaluates the token just sampled, alone. Finishes with kContextFull when
+  // the context is full. Call only when !finished().
   Status feed();
   // The token feed() would evaluate; for callers that evaluate it with
   // decode_batch and hand the logits back through accept_logits().

@@ -21,27 +21,11 @@ from collections import Counter
 from .examples import THINK_TAGS, example_text
 from .corpus import plain_text
 from .gguf_reader import GgufError, GgufFile
-from .tokenizer import BYTE_TO_CHAR, CONTROL, NORMAL, USER_DEFINED, Vocab, byte_encode, pre_tokenize
+from .tokenizer import BYTE_TO_CHAR, CONTROL, NORMAL, USER_DEFINED, Vocab, bpe_merge, byte_encode, pre_tokenize
 
 DEFAULT_GGUF = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata", "tokenizer",
                             "hy-vocab.gguf")
 HY_CONTROL_PREFIX = "<｜hy_"
-
-
-def bpe_history(vocab, word):
-    """Final parts of word and the (a, b) merges applied, in vocab's BPE."""
-    parts, applied = list(word), []
-    while len(parts) > 1:
-        best, best_rank = -1, None
-        for i in range(len(parts) - 1):
-            r = vocab.ranks.get((parts[i], parts[i + 1]))
-            if r is not None and (best_rank is None or r < best_rank):
-                best, best_rank = i, r
-        if best < 0:
-            break
-        applied.append((parts[best], parts[best + 1]))
-        parts[best:best + 2] = [parts[best] + parts[best + 1]]
-    return parts, applied
 
 
 def count_pieces(texts):
@@ -64,7 +48,7 @@ def raw_segments(text, specials):
 def prune(full, pieces, size, extra_user_defined):
     freq, producers = Counter(), {}
     for word, n in pieces.items():
-        parts, applied = bpe_history(full, word)
+        parts, applied = bpe_merge(full.ranks, word)
         for p in parts:
             freq[p] += n
         for a, b in applied:

@@ -76,6 +76,24 @@ def byte_encode(piece):
     return "".join(BYTE_TO_CHAR[b] for b in piece.encode("utf-8"))
 
 
+def bpe_merge(ranks, word):
+    """Byte-level BPE of one pre-tokenized word: repeatedly merge the adjacent
+    pair with the lowest rank. Returns the final parts and the (a, b) pairs
+    merged, in order (the vocabulary pruner keeps every pair it needs)."""
+    parts, applied = list(word), []
+    while len(parts) > 1:
+        best, best_rank = -1, None
+        for i in range(len(parts) - 1):
+            r = ranks.get((parts[i], parts[i + 1]))
+            if r is not None and (best_rank is None or r < best_rank):
+                best, best_rank = i, r
+        if best < 0:
+            break
+        applied.append((parts[best], parts[best + 1]))
+        parts[best:best + 2] = [parts[best] + parts[best + 1]]
+    return parts, applied
+
+
 class Vocab:
     """tokens (list of str, byte-level text), types (list of int), merges
     (list of "a b"), bos/eos ids."""
@@ -106,16 +124,7 @@ class Vocab:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        parts = list(word)
-        while len(parts) > 1:
-            best, best_rank = -1, None
-            for i in range(len(parts) - 1):
-                r = self.ranks.get((parts[i], parts[i + 1]))
-                if r is not None and (best_rank is None or r < best_rank):
-                    best, best_rank = i, r
-            if best < 0:
-                break
-            parts[best:best + 2] = [parts[best] + parts[best + 1]]
+        parts, _ = bpe_merge(self.ranks, word)
         ids = []
         for p in parts:
             i = self.token_to_id.get(p)

@@ -14,8 +14,6 @@
 #include <cstring>
 #include <vector>
 
-#include "hy2bit/generate.h"
-
 namespace hy2bit::eval {
 namespace {
 
@@ -103,16 +101,6 @@ KldRowHeader KldBaseView::row(int64_t chunk, int64_t j, std::span<uint16_t> q) c
   const uint64_t offset = index * kld_row_bytes(info_.n_vocab);
   std::memcpy(q.data(), rows_.data() + offset + sizeof(KldRowHeader), 2 * uint64_t{info_.n_vocab});
   return load<KldRowHeader>(rows_, offset);
-}
-
-uint64_t vocabulary_hash(const Model& model) {
-  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a offset basis
-  const auto mix = [&hash](uint8_t byte) { hash = (hash ^ byte) * 0x100000001b3ull; };
-  for (int64_t id = 0; id < model.summary().n_vocab; ++id) {
-    for (char c : token_to_piece(model, static_cast<int32_t>(id))) mix(static_cast<uint8_t>(c));
-    mix(0);
-  }
-  return hash;
 }
 
 // ---- writer ------------------------------------------------------------------

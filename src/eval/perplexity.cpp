@@ -16,16 +16,14 @@
 #include "eval/log_probs.h"
 #include "gguf/mapped_file.h"
 #include "hy2bit/generate.h"
+#include "runtime/clock.h"
 #include "text/utf8.h"
 
 namespace hy2bit {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using runtime::Clock;
+using runtime::seconds_since;
 
 // One chunk at a time: a fresh KV cache, BOS in place of the first token,
 // logits for the positions that are scored.

@@ -11,16 +11,14 @@
 #include "generate/grammar/matcher.h"
 #include "generate/sampler.h"
 #include "hy2bit/generate.h"
+#include "runtime/clock.h"
 #include "text/utf8.h"
 
 namespace hy2bit {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using runtime::Clock;
+using runtime::seconds_since;
 
 // Holds back reply text that might be the start of a stop string.
 class StopMatcher {
@@ -34,7 +32,10 @@ class StopMatcher {
     for (const std::string& s : stops_) {
       if (s.empty()) continue;
       const size_t at = held_.find(s);
-      if (at != std::string::npos) cut = std::min(cut, at);
+      if (at != std::string::npos && at < cut) {
+        cut = at;
+        matched_ = s;
+      }
     }
     if (cut != std::string::npos) {
       stopped_ = true;
@@ -56,11 +57,13 @@ class StopMatcher {
   }
   std::string flush() { return std::exchange(held_, {}); }
   bool stopped() const { return stopped_; }
+  const std::string& matched() const { return matched_; }
 
  private:
   const std::vector<std::string>& stops_;
   std::string held_;
   bool stopped_ = false;
+  std::string matched_;  // the stop string found
 };
 
 size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
@@ -129,6 +132,7 @@ struct Generation::State {
   void finish(FinishReason reason) {
     finished = true;
     result.finish = reason;
+    if (stops->stopped()) result.stop_string = stops->matched();
     result.generate_seconds = seconds_since(gen_start);
   }
 };
@@ -215,7 +219,9 @@ std::string Generation::sample() {
   if (out_of_tokens || out_of_context) {
     text += s.release_held_text();
     const bool complete = s.matcher && s.matcher->can_end();  // the grammar's value is whole
-    s.finish(s.stops->stopped() || complete ? FinishReason::kStop : FinishReason::kLength);
+    s.finish(s.stops->stopped() || complete ? FinishReason::kStop
+             : out_of_tokens                 ? FinishReason::kLength
+                                             : FinishReason::kContextFull);
     return text;
   }
   s.pending = token;
@@ -233,7 +239,7 @@ Status Generation::feed() {
   State& s = *state_;
   if (s.finished || s.pending < 0) return Ok{};
   if (s.session->n_past() >= s.session->n_ctx()) {
-    s.finish(FinishReason::kLength);
+    s.finish(FinishReason::kContextFull);
     return Ok{};
   }
   Result<std::span<const float>> logits = s.session->eval(std::span<const int32_t>(&s.pending, 1));

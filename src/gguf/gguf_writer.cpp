@@ -1,7 +1,7 @@
 // GGUF v3 writer: serializes the header, metadata and tensor table in memory,
-// then streams each tensor's bytes to path + ".tmp" (asking for them one at a
-// time) and renames the finished file over `path`. On any error the temporary
-// file is removed and an existing `path` is left as it was.
+// then streams each tensor's bytes to a runtime::AtomicFile beside `path`
+// (asking for them one at a time) and renames the finished file over `path`.
+// On any error the temporary file is removed and an existing `path` is left as it was.
 #include "gguf/gguf_writer.h"
 
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "gguf/checks.h"
+#include "runtime/atomic_file.h"
 
 namespace hy2bit::gguf {
 namespace {
@@ -146,77 +147,7 @@ Status put_payload(ByteWriter& w, const OwnedValue& v, int depth) {
   return make_error("value type ", static_cast<uint32_t>(v.type), " is not a GGUF value type");
 }
 
-Error system_error(std::string_view action, const std::string& path, int err) {
-  return make_error("cannot ", action, " '", path, "': ", std::strerror(err));
-}
 
-// The output being written: a temporary file beside the final path that is
-// removed unless commit() renamed it into place.
-class PendingFile {
- public:
-  explicit PendingFile(std::string path) : path_(std::move(path)), tmp_path_(path_ + ".tmp") {}
-  ~PendingFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (created_ && !committed_) ::unlink(tmp_path_.c_str());
-  }
-  PendingFile(const PendingFile&) = delete;
-  PendingFile& operator=(const PendingFile&) = delete;
-
-  Status open() {
-    // O_EXCL | O_NOFOLLOW: the file written is one this call created, never
-    // a symlink planted at the temporary name. A stale temporary file (from a
-    // killed run) is removed first; unlink removes a symlink, not its target.
-    constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    fd_ = ::open(tmp_path_.c_str(), kFlags, 0644);
-    if (fd_ < 0 && errno == EEXIST && ::unlink(tmp_path_.c_str()) == 0) fd_ = ::open(tmp_path_.c_str(), kFlags, 0644);
-    if (fd_ < 0) return system_error("create", tmp_path_, errno);
-    created_ = true;
-    return Ok{};
-  }
-
-  Status write(const uint8_t* data, size_t n) {
-    while (n > 0) {
-      const ssize_t done = ::write(fd_, data, n);
-      if (done < 0) {
-        if (errno == EINTR) continue;
-        return system_error("write", tmp_path_, errno);
-      }
-      if (done == 0) return make_error("cannot write '", tmp_path_, "': the system wrote 0 bytes");
-      data += done;
-      n -= static_cast<size_t>(done);
-    }
-    return Ok{};
-  }
-
-  Status write_zeros(uint64_t n) {
-    static constexpr uint8_t kZeros[4096] = {};
-    while (n > 0) {
-      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, sizeof(kZeros)));
-      HY2BIT_TRY(write(kZeros, chunk));
-      n -= chunk;
-    }
-    return Ok{};
-  }
-
-  // Flushes the data to disk, then renames the temporary file over the output.
-  Status commit() {
-    if (::fsync(fd_) != 0) return system_error("flush", tmp_path_, errno);
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) return system_error("close", tmp_path_, errno);
-    if (::rename(tmp_path_.c_str(), path_.c_str()) != 0)
-      return make_error("cannot rename '", tmp_path_, "' to '", path_, "': ", std::strerror(errno));
-    committed_ = true;
-    return Ok{};
-  }
-
- private:
-  std::string path_;
-  std::string tmp_path_;
-  int fd_ = -1;
-  bool created_ = false;
-  bool committed_ = false;
-};
 
 }  // namespace
 
@@ -358,9 +289,10 @@ Status Writer::write(const std::string& path, const std::function<void(size_t, s
   }
   head.resize(static_cast<size_t>(*detail::align_up(head.size(), alignment_)), 0);
 
-  PendingFile out(path);
-  HY2BIT_TRY(out.open());
-  HY2BIT_TRY(out.write(head.data(), head.size()));
+  Result<std::unique_ptr<runtime::AtomicFile>> file = runtime::AtomicFile::create(path);
+  if (!file) return file.error();
+  runtime::AtomicFile& out = **file;
+  HY2BIT_TRY(out.write(head));
   std::vector<uint8_t> bytes;
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const PendingTensor& t = tensors_[i];
@@ -373,7 +305,7 @@ Status Writer::write(const std::string& path, const std::function<void(size_t, s
                         " bytes, expected ", t.n_bytes, " for type ", info ? info->name : "?", " and shape ",
                         detail::shape_text(t.ne));
     }
-    HY2BIT_TRY(out.write(bytes.data(), bytes.size()));
+    HY2BIT_TRY(out.write(bytes));
     HY2BIT_TRY(out.write_zeros(*detail::align_up(t.n_bytes, alignment_) - t.n_bytes));
     if (progress) progress(i + 1, tensors_.size());
   }

@@ -12,6 +12,8 @@ namespace hy2bit::model {
 
 // The one architecture hy2bit runs.
 inline constexpr std::string_view kArchitecture = "hunyuan-dense";
+// Required tensors of one transformer block (norms, q/k/v/output, q/k norms, FFN).
+inline constexpr uint64_t kTensorsPerBlock = 11;
 
 struct ModelConfig {
   std::string name;           // general.name, or "" when absent
@@ -33,8 +35,11 @@ struct ModelConfig {
   int64_t gqa_ratio() const { return n_head / n_head_kv; } // query heads per KV head
 };
 
-// Reads and validates the config: arch must be hunyuan-dense, every count
-// positive and consistent (n_head a multiple of n_head_kv, even n_rot <= head_dim).
+// Reads and validates the config: arch must be hunyuan-dense; every count in
+// a range real models use and consistent (n_head a multiple of n_head_kv,
+// even n_rot <= head_dim, block_count blocks fit in the tensor table); eps in
+// (0, 1); rope base in (1, 1e12]; RoPE scaling none or linear. Errors name
+// the key and its value.
 Result<ModelConfig> read_config(const gguf::File& file);
 
 }  // namespace hy2bit::model

@@ -138,6 +138,16 @@ Result<LayerWeights> bind_layer(Binder& b, const ModelConfig& c, int64_t il) {
 
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
                                   const kernels::KernelTable& kernels, const RepackedFn& on_repacked) {
+  // The config may come from anywhere: block_count is checked against the
+  // tensor table (and the last block's first tensor looked up) before anything
+  // is reserved, so a huge count costs an error, not gigabytes.
+  if (config.n_layer <= 0 || static_cast<uint64_t>(config.n_layer) * kTensorsPerBlock > file.tensors().size())
+    return make_error("block_count ", config.n_layer, " needs ", kTensorsPerBlock,
+                      " tensors per block, but the file has ", file.tensors().size(), " tensors");
+  const std::string last_block = "blk." + std::to_string(config.n_layer - 1) + ".attn_norm.weight";
+  if (!file.find_tensor(last_block))
+    return make_error("block_count is ", config.n_layer, ", but tensor '", last_block,
+                      "' is missing from the model");
   ModelWeights w;
   w.arena = std::make_unique<kernels::WeightArena>(repacked_capacity(file));
   Binder b(file, kernels, *w.arena, on_repacked);

@@ -13,6 +13,7 @@
 #include "gguf/gguf.h"
 #include "gguf/gguf_writer.h"
 #include "gguf/mapped_file.h"
+#include "runtime/atomic_file.h"
 #include "runtime/thread_pool.h"
 
 namespace hy2bit::quantize {
@@ -98,6 +99,12 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
                                       const QuantizeOptions& options,
                                       const std::function<void(size_t, size_t)>& progress) {
   const auto start = std::chrono::steady_clock::now();
+  // The output is checked before the long conversion: not the input (a
+  // rename over a mapped input would corrupt what is being read), not a
+  // special file, in a writable folder.
+  if (in_path == out_path || runtime::same_file(in_path, out_path))
+    return make_error("the output '", out_path, "' is the input; write the quantized model to another file");
+  HY2BIT_TRY(runtime::check_output_path(out_path));
   Result<std::unique_ptr<gguf::MappedFile>> mapped = gguf::MappedFile::open(in_path);
   if (!mapped) return mapped.error();
   Result<gguf::File> file = gguf::File::parse((*mapped)->bytes());

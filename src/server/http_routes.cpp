@@ -12,6 +12,7 @@
 #include "server/request_log.h"
 #include "server/request_parsing.h"
 #include "server/routes.h"
+#include "server/webui/webui_routes.h"
 
 namespace hy2bit::server {
 namespace {
@@ -183,7 +184,8 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
       res.set_header("Access-Control-Max-Age", "600");
       return Handled::Handled;
     }
-    if (ctx.options.api_key.empty() || req.path == "/health") return Handled::Unhandled;
+    if (ctx.options.api_key.empty() || req.path == "/health" || (ctx.options.webui && webui::is_page_path(req.path)))
+      return Handled::Unhandled;
     if (api_key_ok(ctx.options, req.get_header_value("Authorization"))) return Handled::Unhandled;
     send_error(res,
                ApiError{.status = 401, .message = "missing or wrong API key (send \"Authorization: Bearer <key>\")",
@@ -281,6 +283,7 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
                         {"eos_token", ctx.eos_text},
                         {"model_max_length", ctx.scheduler->n_ctx()}});
   });
+  webui::add_routes(http, ctx);
 }
 
 }  // namespace hy2bit::server

@@ -12,7 +12,8 @@ using nlohmann::json;
 nlohmann::json finish_reason_json(FinishReason reason) {
   switch (reason) {
     case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
+    case FinishReason::kLength:
+    case FinishReason::kContextFull: return "length";
     case FinishReason::kCancelled: return nullptr;
   }
   return nullptr;

@@ -8,8 +8,11 @@
 #include <algorithm>
 #include <limits>
 
+#include "runtime/clock.h"
+
 namespace hy2bit::server {
 namespace {
+using runtime::seconds_since;
 
 // Prompt positions per forward pass when every position's logits are
 // needed: chunk x n_vocab floats (32 x 120818 x 4 B = 15 MB for HY-1.8B).
@@ -24,10 +27,6 @@ constexpr double kAverageWeight = 0.2;  // of the newest sample in the moving av
 
 void update_average(double& average, double sample) {
   average = average == 0 ? sample : average + kAverageWeight * (sample - average);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {

@@ -45,6 +45,7 @@ struct ServerOptions {
   // "<｜hy_User｜>" becomes that token, as llama-server does; false keeps it
   // text. Chat messages are always text (only the template makes control tokens).
   bool raw_parse_special = true;
+  bool webui = true;                 // the chat page at / (src/server/webui); false: / is a 404 saying so
 };
 
 class Server {

@@ -108,6 +108,28 @@ TEST(Generation, PromptLongerThanContextIsAnError) {
   EXPECT_NE(r.error().message.find("context"), std::string::npos);
 }
 
+// A full context is its own reason (the CLI names -c), not max_tokens.
+TEST(Generation, AFullContextFinishesWithContextFull) {
+  std::shared_ptr<Model> model = load_tiny();
+  ASSERT_TRUE(model);
+  std::unique_ptr<Session> s = make_session(model, 16);
+  GenerateOptions options;
+  options.sampling.temperature = 0.0f;
+  options.sampling.logit_bias = {};
+  for (int32_t id = 0; id < model->summary().n_vocab; ++id)
+    if (is_end_of_generation(*model, id)) options.sampling.logit_bias.push_back({id, -INFINITY});
+  const std::vector<int32_t> prompt = {984, 100, 200, 300};
+  Result<GenerateResult> full = generate(*s, prompt, options);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->finish, FinishReason::kContextFull);
+  EXPECT_EQ(full->tokens.size(), 16u - prompt.size() + 1);  // the last sampled token is never fed
+  s->reset();
+  options.max_tokens = 3;
+  Result<GenerateResult> capped = generate(*s, prompt, options);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->finish, FinishReason::kLength);
+}
+
 TEST(Generation, StopStringEndsTheReplyAndIsNotShown) {
   std::shared_ptr<Model> model = load_tiny();
   ASSERT_TRUE(model);
@@ -127,6 +149,8 @@ TEST(Generation, StopStringEndsTheReplyAndIsNotShown) {
                                             [&](std::string_view piece) { streamed += piece; return true; });
   ASSERT_TRUE(stopped.ok());
   EXPECT_EQ(stopped->finish, FinishReason::kStop);
+  EXPECT_EQ(stopped->stop_string, stop);
+  EXPECT_TRUE(free_run->stop_string.empty());
   EXPECT_EQ(stopped->text, free_run->text.substr(0, free_run->text.find(stop)));
   EXPECT_EQ(streamed, stopped->text);
 }

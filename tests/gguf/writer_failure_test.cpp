@@ -46,7 +46,8 @@ TEST(GgufWriterFailure, MissingDirectoryNamesPathAndReason) {
   const std::string path = test::scratch_dir() + "/no/such/dir/model.gguf";
   Status st = two_tensor_writer(zeros(136)).write(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().message, "cannot create '" + path + ".tmp': No such file or directory");
+  EXPECT_EQ(st.error().message, "cannot write '" + path + "': its folder '" + test::scratch_dir() +
+                                    "/no/such/dir': No such file or directory");
 }
 
 TEST(GgufWriterFailure, WrongTensorSizeLeavesNothingBehind) {
@@ -95,23 +96,24 @@ TEST(GgufWriterFailure, OutputThatIsADirectory) {
   fs::create_directories(path);
   Status st = two_tensor_writer(zeros(136)).write(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("cannot rename '" + path + ".tmp' to '" + path + "'"), std::string::npos)
-      << st.error().message;
+  EXPECT_EQ(st.error().message, "cannot write '" + path + "': it is a folder, not a regular file");
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   EXPECT_TRUE(fs::is_directory(path));
 }
 
-TEST(GgufWriterFailure, DiskFullNamesThePath) {
-  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
-  // Writing to /dev/full fails with ENOSPC; the .tmp suffix makes the path
-  // /dev/full.tmp, so use a symlink named X whose X.tmp points at /dev/full.
-  const std::string dir = fresh_dir("disk_full");
+TEST(GgufWriterFailure, ASymlinkPlantedAtTheOldTemporaryNameIsNotWrittenThrough) {
+  // The temporary file has an unguessable name and is opened O_EXCL |
+  // O_NOFOLLOW, so a symlink planted at OUT.tmp (the old fixed name) leads
+  // nowhere: its target keeps its bytes and the output is a regular file.
+  const std::string dir = fresh_dir("planted_symlink");
   const std::string path = dir + "/model.gguf";
-  fs::create_symlink("/dev/full", path + ".tmp");
-  Status st = two_tensor_writer(zeros(136)).write(path);
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().message, "cannot write '" + path + ".tmp': No space left on device");
-  EXPECT_FALSE(fs::exists(path));
+  const std::string victim = dir + "/victim.txt";
+  write_text(victim, "keep me");
+  fs::create_symlink(victim, path + ".tmp");
+  ASSERT_TRUE(two_tensor_writer(zeros(136)).write(path).ok());
+  const std::vector<uint8_t> kept = test::read_bytes(victim);
+  EXPECT_EQ(std::string(kept.begin(), kept.end()), "keep me");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(path)));
 }
 
 TEST(GgufMappedFile, ErrorsNameThePath) {

@@ -1,10 +1,15 @@
-// Shared generation flags, demo-model loading and the reply printer.
+// Shared generation flags, model loading (a path, a download or the demo
+// model) and the reply printer.
 #include "generation_flags.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstring>
+
 #include <cstdio>
 #include <optional>
 #include <cstdlib>
@@ -12,7 +17,9 @@
 #include <random>
 
 #include "commands.h"
+#include "hy2bit/download.h"
 #include "hy2bit/reasoning.h"
+#include "progress.h"
 #include "model/test_model.h"
 
 namespace hy2bit::tools {
@@ -26,29 +33,11 @@ std::string demo_model_path() {
   return (dir / "hy2bit" / "demo-tiny.gguf").string();
 }
 
-// "15043+1.5", "15043-inf" (llama-cli's --logit-bias) -> {15043, 1.5}.
-std::optional<LogitBias> parse_logit_bias(const std::string& item) {
-  const size_t sign = item.find_first_of("+-");
-  if (sign == 0 || sign == std::string::npos) return std::nullopt;
-  char* end = nullptr;
-  const long long id = std::strtoll(item.c_str(), &end, 10);
-  if (end != item.c_str() + sign || id < 0 || id > INT32_MAX) return std::nullopt;
-  const std::string bias_text = item.substr(sign);
-  float bias = 0;
-  if (bias_text == "-inf") {
-    bias = -INFINITY;
-  } else {
-    const char* start = bias_text.c_str();
-    bias = std::strtof(start, &end);
-    if (end == start || *end != '\0' || !std::isfinite(bias)) return std::nullopt;
-  }
-  return LogitBias{.token = static_cast<int32_t>(id), .bias = bias};
-}
-
 }  // namespace
 
 void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("-m,--model", f.model_path, "GGUF model (default: a random-weight demo model)");
+  add_model_source_flags(cmd, f.source);
   cmd.add_option("-t,--threads", f.n_threads, "threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd.add_option("-c,--ctx-size", f.n_ctx, "context size in tokens (prompt + reply)")->check(CLI::Range(int64_t{16}, int64_t{1} << 22))->capture_default_str();
   cmd.add_option("-b,--batch-size", f.n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
@@ -61,22 +50,40 @@ void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("--min-p", f.sampling.min_p, "min-p (0: off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   cmd.add_option("--repeat-penalty", f.sampling.repeat_penalty, "repetition penalty (1: off)")->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
   cmd.add_option("--repeat-last-n", f.sampling.repeat_last_n, "tokens the penalty looks back over (0: off, -1: all)")->check(CLI::Range(-1, 1 << 30))->capture_default_str();
-  cmd.add_option("--presence-penalty", f.sampling.presence_penalty, "subtracted once from every token seen in the last --repeat-last-n (0: off)")->check(CLI::Range(-2.0f, 2.0f))->capture_default_str();
-  cmd.add_option("--frequency-penalty", f.sampling.frequency_penalty, "subtracted per occurrence in the last --repeat-last-n (0: off)")->check(CLI::Range(-2.0f, 2.0f))->capture_default_str();
-  cmd.add_option_function<std::vector<std::string>>(
-         "-l,--logit-bias",
-         [&f](const std::vector<std::string>& items) {
-           for (const std::string& item : items) f.sampling.logit_bias.push_back(*parse_logit_bias(item));
-         },
-         "TOKEN_ID(+|-)BIAS, e.g. 15043+1 or 15043-inf (as llama-cli; repeatable)")
-      ->check([](const std::string& item) {
-        return parse_logit_bias(item) ? std::string()
-                                      : "'" + item + "' is not TOKEN_ID(+|-)BIAS (e.g. 15043+1.5, 15043-inf)";
-      });
   cmd.add_option("--system-prompt", f.system_prompt, "system prompt (also -sys, as in llama-cli)");
   cmd.add_option("--reasoning", f.reasoning, "show or hide the model's thinking")->check(CLI::IsMember({"show", "hide"}))->capture_default_str();
   cmd.add_flag("--no-think", f.no_think, "turn thinking off (as a /no_think prefix does)");
+  cmd.add_option("-r,--reverse-prompt", f.reverse_prompts, "stop before this text (repeatable)");
+  add_llama_compat_flags(cmd, f);
 }
+
+void add_model_source_flags(CLI::App& cmd, ModelSourceFlags& s) {
+  const std::string group = "Download (llama.cpp's -hf)";
+  cmd.add_option("--hf-repo", s.hf_repo, "-hf user/repo[:quant]: download the GGUF from Hugging Face (cached)")->group(group);
+  cmd.add_option("--hf-file", s.hf_file, "-hff FILE: which file of the -hf repo")->group(group);
+  cmd.add_option("--model-url", s.model_url, "-mu URL: download the GGUF from a URL (cached)")->group(group);
+  cmd.add_option("--hf-token", s.hf_token, "-hft TOKEN: Hugging Face token (default: $HF_TOKEN)")->group(group);
+  cmd.add_flag("--offline", s.offline, "use the download cache only, never the network")->group(group);
+}
+
+namespace {
+
+// The model file a -hf or -mu flag names, downloaded (or found in the cache).
+Result<std::string> downloaded_model(const GenerationFlags& flags) {
+  const ModelSourceFlags& s = flags.source;
+  const int given = !flags.model_path.empty() + !s.hf_repo.empty() + !s.model_url.empty();
+  if (given > 1) return make_error("give one of -m, -hf and -mu");
+  if (!s.hf_file.empty() && s.hf_repo.empty()) return make_error("-hff needs -hf user/repo to say where the file is");
+  ProgressBar progress("downloading");
+  DownloadOptions options{.cache_dir = "", .endpoint = "", .token = s.hf_token, .offline = s.offline,
+                          .progress = [&](uint64_t done, uint64_t total) { progress.update(done, total); }};
+  Result<std::string> path = !s.hf_repo.empty() ? download_hf_model(s.hf_repo, s.hf_file, options)
+                                                : download_url(s.model_url, options);
+  progress.finish();
+  return path;
+}
+
+}  // namespace
 
 void add_cache_type_flag(CLI::App& cmd, std::string& type) {
   cmd.add_option("--cache-type", type, "KV cache type for keys and values: f16, or q8_0 (53% of the memory)")
@@ -97,7 +104,11 @@ uint64_t resolve_seed(int64_t seed_flag) {
 
 Result<std::shared_ptr<Model>> load_model_for(const GenerationFlags& flags, const std::string& command) {
   std::string path = flags.model_path;
-  if (path.empty()) {
+  if (!flags.source.hf_repo.empty() || !flags.source.model_url.empty() || !flags.source.hf_file.empty()) {
+    Result<std::string> downloaded = downloaded_model(flags);
+    if (!downloaded) return downloaded.error();
+    path = *downloaded;
+  } else if (path.empty()) {
     path = demo_model_path();
     std::fprintf(stderr,
                  "hy2bit %s: no -m given, so this is a RANDOM-WEIGHT DEMO model (%s): its replies are noise.\n"
@@ -112,11 +123,32 @@ Result<std::shared_ptr<Model>> load_model_for(const GenerationFlags& flags, cons
       if (!written) return make_error("cannot write the demo model: ", written.error().message);
     }
   }
-  return Model::load({.model_path = path, .n_threads = flags.n_threads});
+  Result<std::shared_ptr<Model>> model = Model::load({.model_path = path, .n_threads = flags.n_threads});
+  if (model && flags.compat.mlock && mlockall(MCL_CURRENT) != 0)
+    return make_error("--mlock: cannot lock the model in RAM: ", std::strerror(errno),
+                      " (raise the limit with `ulimit -l`)");
+  return model;
 }
 
-ReplyPrinter::ReplyPrinter(bool show_thinking)
-    : show_thinking_(show_thinking), color_(isatty(STDOUT_FILENO) == 1) {}
+std::string finish_text(const GenerateResult& r, const GenerationFlags& flags) {
+  switch (r.finish) {
+    case FinishReason::kStop: return r.stop_string.empty() ? "end token" : "stop string \"" + r.stop_string + "\"";
+    case FinishReason::kLength: return "-n " + std::to_string(flags.n_predict) + " reached";
+    case FinishReason::kContextFull: return "context full (-c " + std::to_string(flags.n_ctx) + ")";
+    case FinishReason::kCancelled: return "stopped";
+  }
+  return "?";
+}
+
+std::string context_full_text(const GenerateResult& r, const GenerationFlags& flags) {
+  return "the context is full: " + std::to_string(flags.n_ctx) + " tokens (prompt " + std::to_string(r.n_prompt) +
+         " + reply " + std::to_string(r.tokens.size()) + "); the reply was cut short. Raise it with -c (e.g. -c " +
+         std::to_string(flags.n_ctx * 2) + ")";
+}
+
+ReplyPrinter::ReplyPrinter(bool show_thinking, const std::string& color)
+    : show_thinking_(show_thinking),
+      color_(color == "on" || (color == "auto" && isatty(STDOUT_FILENO) == 1)) {}
 
 void ReplyPrinter::print(const std::vector<ReplySegment>& segments) {
   for (const ReplySegment& s : segments) {

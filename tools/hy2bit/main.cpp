@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "llama_args.h"
 
 namespace hy2bit::tools {
 
@@ -45,10 +46,10 @@ int main(int argc, char** argv) {
   hy2bit::tools::add_bench_command(app, exit_code);
   hy2bit::tools::add_perplexity_command(app, exit_code);
   hy2bit::tools::add_convert_command(app, exit_code);
-  // llama-cli spells the system prompt flag "-sys"; CLI11 takes only
-  // one-letter short flags, so that spelling is mapped to the long one.
-  std::vector<std::string> args;
-  for (int i = argc - 1; i >= 1; --i) args.push_back(std::string(argv[i]) == "-sys" ? "--system-prompt" : argv[i]);
+  hy2bit::tools::add_env_names(app);
+  // llama.cpp's single-dash long flags (-ngl, -hf, -sys, ...): Debian's CLI11
+  // takes only one-letter short flags, so they are renamed to their long forms.
+  std::vector<std::string> args = hy2bit::tools::llama_spellings_to_cli11(argc, argv);
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include "formats/type_id.h"
 #include "progress.h"
 #include "quantize/quantize.h"
+#include "runtime/atomic_file.h"
 #include "runtime/thread_pool.h"
 
 namespace hy2bit::tools {
@@ -43,6 +44,7 @@ int run_quantize(const QuantizeFlags& f) {
   }
   options.n_threads = f.n_threads > 0 ? f.n_threads : runtime::physical_core_count();
 
+  runtime::remove_temp_files_on_signal();  // Ctrl-C leaves no half-written temporary file
   ProgressBar progress("quantizing");
   Result<quantize::QuantizeReport> report = quantize::quantize_model(
       f.in_path, f.out_path, options, [&](size_t done, size_t total) { progress.update(done, total); });

@@ -53,6 +53,7 @@ int run_serve(ServeOptions& o) {
   std::printf("hy2bit serve: listening on http://%s%s%s:%d (Ctrl-C stops)\n", v6 ? "[" : "", o.server.host.c_str(),
               v6 ? "]" : "", (*srv)->port());
   std::fflush(stdout);
+  if (o.server.webui) std::fprintf(stderr, "hy2bit serve: chat page at / (--no-webui turns it off)\n");
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
@@ -78,7 +79,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--parallel", s.parallel, "slots: requests decoded at once, each with its own KV cache")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--queue", s.queue, "requests that may wait for a slot; more get 429")->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--max-body", s.max_body_bytes, "largest request body in bytes (more get 413)")->check(CLI::Range(size_t{1024}, size_t{1} << 30))->capture_default_str();
-  cmd->add_option("--api-key", s.api_key, "require \"Authorization: Bearer KEY\" (except /health)")->envname("HY2BIT_API_KEY");
+  cmd->add_option("--api-key", s.api_key, "require \"Authorization: Bearer KEY\" (except /health and the chat page)")->envname("HY2BIT_API_KEY");
   cmd->add_option("--alias", s.model_alias, "model id clients use (default: the model's name)");
   cmd->add_flag("!--no-chunked-prefill", s.chunked_prefill, "evaluate each prompt whole when admitted (other streams stall meanwhile; for comparison)");
   cmd->add_option("--max-connections", s.max_connections, "open connections served at once (a thread each); one more gets 503")->check(CLI::Range(1, 4096))->capture_default_str();
@@ -90,6 +91,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-format", s.log_format, "request log lines on stderr")->check(CLI::IsMember({"text", "json", "none"}))->capture_default_str();
   cmd->add_flag("!--no-parse-special", s.raw_parse_special,
                 "raw prompts (/v1/completions, /tokenize): keep control-token text as text (default: parse it, as llama-server does; chat messages are always text)");
+  cmd->add_flag("--no-webui", [o](int64_t) { o->server.webui = false; }, "no chat page at / (the API only)");
   cmd->add_option("--temp", f.sampling.temperature, "default temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f))->capture_default_str();
   cmd->add_option("--top-k", f.sampling.top_k, "default top-k (0: off)")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--top-p", f.sampling.top_p, "default top-p (1: off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
