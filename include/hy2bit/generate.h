@@ -12,6 +12,7 @@
 
 #include "hy2bit/model.h"
 #include "hy2bit/result.h"
+#include "hy2bit/tools.h"
 
 namespace hy2bit {
 
@@ -38,10 +39,11 @@ bool is_end_of_generation(const Model& model, int32_t id);
 
 // ---- chat format ---------------------------------------------------------
 
-enum class Role { kSystem, kUser, kAssistant };
+enum class Role { kSystem, kUser, kAssistant, kTool };
 struct ChatMessage {
   Role role;
   std::string content;
+  std::vector<ToolCall> tool_calls = {};  // assistant turns that called tools (hy2bit/tools.h)
 };
 enum class Thinking {
   kDefault,  // on, unless the last user message starts with /no_think
@@ -51,13 +53,16 @@ enum class Thinking {
 // The prompt for `messages` in the Hunyuan chat format (see hy-model.md),
 // ending with the assistant prefix and, when thinking is off, the empty
 // think block "<think>\n\n</think>\n".
+// With `tools_json` (an OpenAI tools array, JSON text) the tools are
+// rendered as Hunyuan's tool template does (src/text/chat_format.h).
 std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages,
-                        Thinking thinking = Thinking::kDefault);
+                        Thinking thinking = Thinking::kDefault, std::string_view tools_json = {});
 // The render_chat prompt as token ids (BOS included), with only the
-// format's own strings parsed as control tokens: message content is
-// tokenized as plain text, so "<｜hy_User｜>" typed by a user stays text.
+// format's own strings parsed as control tokens: message content, the tools
+// preamble and the <tool_calls> / <tool_response> markup are tokenized as
+// plain text, so "<｜hy_User｜>" typed by a user stays text.
 Result<std::vector<int32_t>> tokenize_chat(const Model& model, const std::vector<ChatMessage>& messages,
-                                           Thinking thinking = Thinking::kDefault);
+                                           Thinking thinking = Thinking::kDefault, std::string_view tools_json = {});
 // Whether thinking is on for these messages.
 bool thinking_enabled(const std::vector<ChatMessage>& messages, Thinking thinking);
 
@@ -87,6 +92,15 @@ struct GenerateOptions {
   int32_t max_tokens = -1;        // -1: until an end token or the context is full
   SamplingOptions sampling;
   std::vector<std::string> stop;  // stop before any of these strings
+  // GBNF (hy2bit/structured.h) the reply must match, from its first token:
+  // only tokens that keep the reply a valid prefix are sampled, an end token
+  // only once it is complete, and the reply stops as soon as nothing can
+  // follow. Near max_tokens or the end of the context, only tokens that still
+  // let it finish in time are allowed, so the reply ends complete whenever
+  // the budget allows the shortest completion. Render the prompt with
+  // thinking off (Thinking::kOff): the grammar does not cover a think block.
+  // Empty: unconstrained. A bad grammar makes Generation::start fail.
+  std::string grammar = "";
 };
 
 // Why a reply ended. kStop: an end token or a stop string (stop_string says

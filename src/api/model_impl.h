@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gguf/gguf.h"
+#include "generate/grammar/matcher.h"
 #include "gguf/mapped_file.h"
 #include "hy2bit/model.h"
 #include "model/transformer.h"
@@ -26,6 +27,14 @@ struct Model::Impl {
   std::mutex pool_mutex;                             // one forward pass at a time on the pool
   std::unique_ptr<model::Activations> batch_activations;  // for decode_batch, grown on demand
   ModelSummary summary;
+
+  // The vocabulary as a byte trie for grammar-constrained sampling, built on
+  // first use (grammar_vocab()); end-of-generation and control tokens are left out.
+  const grammar::TokenTrie& grammar_vocab();
+
+ private:
+  std::once_flag grammar_vocab_once_;
+  std::unique_ptr<grammar::TokenTrie> grammar_vocab_;
 };
 
 }  // namespace hy2bit

@@ -14,6 +14,7 @@ text::ChatRole to_text_role(Role role) {
     case Role::kSystem: return text::ChatRole::kSystem;
     case Role::kUser: return text::ChatRole::kUser;
     case Role::kAssistant: return text::ChatRole::kAssistant;
+    case Role::kTool: return text::ChatRole::kTool;
   }
   return text::ChatRole::kUser;
 }
@@ -30,11 +31,27 @@ text::ThinkingMode to_text_thinking(Thinking thinking) {
 std::vector<text::ChatMessage> to_text_messages(const std::vector<ChatMessage>& messages) {
   std::vector<text::ChatMessage> out;
   out.reserve(messages.size());
-  for (const ChatMessage& m : messages) out.push_back({to_text_role(m.role), m.content});
+  for (const ChatMessage& m : messages) {
+    text::ChatMessage t{to_text_role(m.role), m.content};
+    for (const ToolCall& c : m.tool_calls) t.tool_calls.push_back({c.id, c.name, c.arguments});
+    out.push_back(std::move(t));
+  }
   return out;
 }
 
 }  // namespace
+
+const grammar::TokenTrie& Model::Impl::grammar_vocab() {
+  std::call_once(grammar_vocab_once_, [this] {
+    std::vector<std::string> bytes(static_cast<size_t>(tokenizer->n_vocab()));
+    for (int32_t id = 0; id < tokenizer->n_vocab(); ++id) {
+      if (tokenizer->is_control(id) || std::binary_search(end_tokens.begin(), end_tokens.end(), id)) continue;
+      bytes[static_cast<size_t>(id)] = tokenizer->token_bytes(id, /*render_special=*/false);
+    }
+    grammar_vocab_ = std::make_unique<grammar::TokenTrie>(bytes);
+  });
+  return *grammar_vocab_;
+}
 
 Result<std::vector<int32_t>> tokenize(const Model& model, std::string_view text,
                                       const TokenizeOptions& options) {
@@ -62,22 +79,25 @@ bool is_end_of_generation(const Model& model, int32_t id) {
   return std::binary_search(ends.begin(), ends.end(), id);
 }
 
-std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages, Thinking thinking) {
+std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages, Thinking thinking,
+                        std::string_view tools_json) {
   const text::Tokenizer& tokenizer = *model.impl().tokenizer;
   return text::render_chat(to_text_messages(messages),
                            {.add_generation_prompt = true,
                             .thinking = to_text_thinking(thinking),
-                            .bos_text = std::string(tokenizer.text(tokenizer.bos()))});
+                            .bos_text = std::string(tokenizer.text(tokenizer.bos())),
+                            .tools_json = std::string(tools_json)});
 }
 
 Result<std::vector<int32_t>> tokenize_chat(const Model& model, const std::vector<ChatMessage>& messages,
-                                           Thinking thinking) {
+                                           Thinking thinking, std::string_view tools_json) {
   const text::Tokenizer& tokenizer = *model.impl().tokenizer;
   const std::vector<text::ChatPart> parts =
       text::render_chat_parts(to_text_messages(messages),
                               {.add_generation_prompt = true,
                                .thinking = to_text_thinking(thinking),
-                               .bos_text = std::string(tokenizer.text(tokenizer.bos()))});
+                               .bos_text = std::string(tokenizer.text(tokenizer.bos())),
+                               .tools_json = std::string(tools_json)});
   std::vector<int32_t> out;
   for (const text::ChatPart& part : parts) {
     Result<std::vector<int32_t>> ids = tokenizer.encode(part.text, {.add_bos = false, .parse_special = part.from_template});

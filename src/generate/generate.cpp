@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <chrono>
+#include <limits>
 
+#include "api/model_impl.h"
+#include "generate/grammar/matcher.h"
 #include "generate/sampler.h"
 #include "hy2bit/generate.h"
 #include "runtime/clock.h"
@@ -69,6 +72,37 @@ size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
   return n;
 }
 
+// The grammar stage: masks the logits to the tokens the grammar allows and
+// samples among them. Returns -1 when the reply must end here (complete and
+// nothing may follow), else the token (an end token only when complete).
+// `budget`: tokens left, this one included.
+int32_t sample_with_grammar(grammar::Matcher& m, const grammar::TokenTrie& vocab, const Model& model,
+                            std::span<const float> logits, int64_t budget, sampling::Sampler& sampler,
+                            std::vector<float>& masked) {
+  if (m.must_end()) return -1;
+  const grammar::TokenMask& allowed = m.allowed_tokens(vocab, budget);
+  const bool can_end = m.can_end();
+  const float kMasked = -std::numeric_limits<float>::infinity();
+  masked.assign(logits.begin(), logits.end());
+  const auto n = static_cast<int32_t>(masked.size());
+  const int32_t n_trie = vocab.n_vocab();
+  int32_t best = -1;  // the allowed token with the highest logit
+  for (int32_t id = 0; id < n; ++id) {
+    const bool ok = id < n_trie && (grammar::mask_has(allowed, id) || (can_end && is_end_of_generation(model, id)));
+    if (!ok) {
+      masked[static_cast<size_t>(id)] = kMasked;
+    } else if (best < 0 || logits[static_cast<size_t>(id)] > logits[static_cast<size_t>(best)]) {
+      best = id;
+    }
+  }
+  if (best < 0) return -1;  // nothing fits (a vocabulary without the needed bytes): end here
+  const int32_t token = sampler.sample(masked);
+  // The sampler's last-resort pick after rounding can land on a masked
+  // token; never let one through.
+  if (masked[static_cast<size_t>(token)] == kMasked) return best;
+  return token;
+}
+
 }  // namespace
 
 struct Generation::State {
@@ -76,6 +110,9 @@ struct Generation::State {
   GenerateOptions options;
   std::unique_ptr<sampling::Sampler> sampler;
   std::unique_ptr<StopMatcher> stops;
+  std::unique_ptr<grammar::Matcher> matcher;  // with options.grammar: what the reply may continue with
+  const grammar::TokenTrie* vocab = nullptr;  // the model's token bytes (for the matcher)
+  std::vector<float> masked;                  // logits with disallowed tokens at -inf
   text::Utf8StreamBuffer utf8;
   std::span<const float> logits;       // of the last evaluated token
   int32_t pending = -1;                // sampled, not yet evaluated
@@ -131,6 +168,12 @@ Result<std::unique_ptr<Generation>> Generation::start(Session& session, std::spa
   s.sampler = std::make_unique<sampling::Sampler>(options.sampling);
   for (int32_t id : prompt) s.sampler->accept(id);
   s.stops = std::make_unique<StopMatcher>(s.options.stop);
+  if (!options.grammar.empty()) {
+    Result<grammar::Grammar> parsed = grammar::parse_gbnf(options.grammar);
+    if (!parsed) return parsed.error();
+    s.matcher = std::make_unique<grammar::Matcher>(std::make_shared<const grammar::Grammar>(std::move(*parsed)));
+    s.vocab = &session.model().impl().grammar_vocab();
+  }
 
   const Clock::time_point prompt_start = Clock::now();
   Result<std::span<const float>> logits = session.eval(fresh);
@@ -145,15 +188,26 @@ Result<std::unique_ptr<Generation>> Generation::start(Session& session, std::spa
 std::string Generation::sample() {
   State& s = *state_;
   if (s.finished || s.pending >= 0) return {};
-  const int32_t token = s.sampler->sample(s.logits);
-  if (is_end_of_generation(s.session->model(), token)) {
+  int32_t token = -1;
+  if (s.matcher) {
+    int64_t budget = s.session->n_ctx() - s.session->n_past();  // tokens left, this one included
+    if (s.options.max_tokens >= 0)
+      budget = std::min<int64_t>(budget, s.options.max_tokens - static_cast<int64_t>(s.result.tokens.size()));
+    token = sample_with_grammar(*s.matcher, *s.vocab, s.session->model(), s.logits, std::max<int64_t>(budget, 1),
+                                *s.sampler, s.masked);
+  } else {
+    token = s.sampler->sample(s.logits);
+  }
+  if (token < 0 || is_end_of_generation(s.session->model(), token)) {
     std::string tail = s.release_held_text();
     s.finish(FinishReason::kStop);
     return tail;
   }
   s.result.tokens.push_back(token);
   s.sampler->accept(token);
-  std::string text = s.stops->push(s.utf8.push(token_to_reply_piece(s.session->model(), token)));
+  const std::string piece = token_to_reply_piece(s.session->model(), token);
+  if (s.matcher) s.matcher->accept(piece);  // allowed by the mask, so it matches
+  std::string text = s.stops->push(s.utf8.push(piece));
   s.result.text += text;
   if (s.stops->stopped()) {
     s.finish(FinishReason::kStop);
@@ -164,9 +218,10 @@ std::string Generation::sample() {
   const bool out_of_context = s.session->n_past() >= s.session->n_ctx();  // no room to feed it
   if (out_of_tokens || out_of_context) {
     text += s.release_held_text();
-    s.finish(s.stops->stopped() ? FinishReason::kStop
-             : out_of_tokens    ? FinishReason::kLength
-                                : FinishReason::kContextFull);
+    const bool complete = s.matcher && s.matcher->can_end();  // the grammar's value is whole
+    s.finish(s.stops->stopped() || complete ? FinishReason::kStop
+             : out_of_tokens                 ? FinishReason::kLength
+                                             : FinishReason::kContextFull);
     return text;
   }
   s.pending = token;

@@ -137,7 +137,7 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
   Result<json> body = parse_json_body(request_body);
   if (!body) return send_error(res, bad_request(body.error().message), *ctx.metrics);
   Result<CompletionRequest> request =
-      parse_completion_request(*body, ctx.options.sampling, ctx.next_seed(), ctx.model->summary().n_vocab);
+      parse_completion_request(*body, ctx.options.sampling, ctx.next_seed(), ctx.model->summary().n_vocab, request_body);
   if (!request) return send_error(res, bad_request(request.error().message), *ctx.metrics);
 
   std::vector<PreparedPrompt> prompts;

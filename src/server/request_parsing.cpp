@@ -14,6 +14,9 @@
 #include <limits>
 #include <string>
 
+#include "hy2bit/structured.h"
+#include "hy2bit/tools.h"
+
 namespace hy2bit::server {
 namespace {
 
@@ -209,21 +212,58 @@ Result<Role> read_role(const json& message, size_t index) {
   if (role == "system" || role == "developer") return Role::kSystem;
   if (role == "user") return Role::kUser;
   if (role == "assistant") return Role::kAssistant;
+  if (role == "tool") return Role::kTool;
   return make_error("'messages[", index, "].role' is \"", role,
-                    "\"; expected \"system\", \"developer\", \"user\" or \"assistant\"");
+                    "\"; expected \"system\", \"developer\", \"user\", \"assistant\" or \"tool\"");
+}
+
+// `body` re-read from its text with keys in written order (schemas keep
+// their property order), or `body` itself as ordered JSON.
+nlohmann::ordered_json ordered_body(const json& body, std::string_view body_text) {
+  if (!body_text.empty()) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::parse(body_text, nullptr, /*allow_exceptions=*/false);
+    if (!o.is_discarded() && o.is_object()) return o;
+  }
+  return nlohmann::ordered_json::parse(body.dump());
+}
+
+// response_format: text (nothing to do), json_object (any object; llama.cpp's
+// extension {"type": "json_object", "schema": {...}} too) or json_schema.
+Status read_response_format(const json& body, std::string_view body_text, GenerateOptions& out) {
+  const json* v = field(body, "response_format");
+  if (!v) return Ok{};
+  if (!v->is_object()) return make_error("'response_format' must be an object, got ", type_name(*v));
+  const auto type = v->find("type");
+  if (type == v->end() || !type->is_string())
+    return make_error("'response_format.type' must be \"text\", \"json_object\" or \"json_schema\"");
+  const std::string& t = type->get_ref<const std::string&>();
+  if (t == "text") return Ok{};
+  const nlohmann::ordered_json ordered = ordered_body(body, body_text)["response_format"];
+  const nlohmann::ordered_json* schema = nullptr;
+  if (t == "json_object") {
+    if (ordered.contains("schema") && !ordered["schema"].is_null()) schema = &ordered["schema"];
+  } else if (t == "json_schema") {
+    if (!ordered.contains("json_schema") || !ordered["json_schema"].is_object() ||
+        !ordered["json_schema"].contains("schema"))
+      return make_error("'response_format.json_schema.schema' is missing");
+    schema = &ordered["json_schema"]["schema"];
+  } else {
+    return make_error("'response_format.type' is \"", t, "\"; expected \"text\", \"json_object\" or \"json_schema\"");
+  }
+  if (!schema) {
+    out.grammar = json_object_grammar();
+    return Ok{};
+  }
+  Result<std::string> gbnf = json_schema_to_grammar(schema->dump());
+  if (!gbnf) return make_error("'response_format' schema: ", gbnf.error().message);
+  out.grammar = std::move(*gbnf);
+  return Ok{};
 }
 
 // Refuses features this server does not have, rather than silently ignoring them.
 Status refuse_unsupported(const json& body) {
-  for (const char* key : {"tools", "functions"})
-    if (const json* v = field(body, key); v && !(v->is_array() && v->empty()))
-      return make_error("'", key, "' is not supported: this model has no tool calling");
-  if (const json* v = field(body, "response_format")) {
-    if (!v->is_object()) return make_error("'response_format' must be an object, got ", type_name(*v));
-    const auto type = v->find("type");
-    if (type == v->end() || !type->is_string() || type->get<std::string>() != "text")
-      return make_error("'response_format' supports only {\"type\": \"text\"}");
-  }
+  if (const json* v = field(body, "functions"); v && !(v->is_array() && v->empty()))
+    return make_error("'functions' is not supported (deprecated by OpenAI); use 'tools'");
   if (const json* v = field(body, "suffix"); v && !(v->is_string() && v->get<std::string>().empty()))
     return make_error("'suffix' is not supported");
   int64_t best_of = 1;
@@ -246,6 +286,98 @@ Result<PromptInput> read_token_prompt(const json& ids, int64_t n_vocab, size_t i
     prompt.tokens.push_back(static_cast<int32_t>(v));
   }
   return prompt;
+}
+
+// An assistant message's tool_calls: [{"id", "type": "function", "function": {"name", "arguments"}}].
+Result<std::vector<ToolCall>> read_tool_calls(const json& message, size_t index) {
+  std::vector<ToolCall> calls;
+  const json* v = field(message, "tool_calls");
+  if (!v) return calls;
+  const std::string where = "'messages[" + std::to_string(index) + "].tool_calls";
+  if (!v->is_array()) return make_error(where, "' must be an array, got ", type_name(*v));
+  for (size_t i = 0; i < v->size(); ++i) {
+    const json& c = (*v)[i];
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    const json* f = c.is_object() ? field(c, "function") : nullptr;
+    if (!f || !f->is_object()) return make_error(at, ".function' must be an object");
+    const json* name = field(*f, "name");
+    if (!name || !name->is_string()) return make_error(at, ".function.name' must be a string");
+    ToolCall call;
+    call.name = name->get<std::string>();
+    if (const json* id = field(c, "id")) {
+      if (!id->is_string()) return make_error(at, ".id' must be a string");
+      call.id = id->get<std::string>();
+    }
+    const json* args = field(*f, "arguments");
+    if (args && args->is_string()) {
+      // OpenAI sends the arguments as JSON text; it must be an object.
+      const json parsed = json::parse(args->get<std::string>(), nullptr, /*allow_exceptions=*/false);
+      if (!parsed.is_object()) return make_error(at, ".function.arguments' must be a JSON object (as text)");
+      call.arguments = args->get<std::string>();
+    } else if (args && args->is_object()) {
+      call.arguments = args->dump();
+    } else if (args) {
+      return make_error(at, ".function.arguments' must be a string of JSON, got ", type_name(*args));
+    } else {
+      call.arguments = "{}";
+    }
+    calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
+// tools and tool_choice. Forced calls (required, a named function) get the
+// tool-call grammar.
+Status read_tools(const json& body, std::string_view body_text, ChatRequest& out) {
+  const json* tools = field(body, "tools");
+  if (!tools || (tools->is_array() && tools->empty())) {
+    if (const json* choice = field(body, "tool_choice");
+        choice && !(choice->is_string() && (choice->get<std::string>() == "none" || choice->get<std::string>() == "auto")))
+      return make_error("'tool_choice' needs 'tools'");
+    return Ok{};
+  }
+  if (!tools->is_array()) return make_error("'tools' must be an array, got ", type_name(*tools));
+  for (size_t i = 0; i < tools->size(); ++i) {
+    const json& t = (*tools)[i];
+    const auto type = t.is_object() ? t.find("type") : t.end();
+    if (!t.is_object() || type == t.end() || *type != "function")
+      return make_error("'tools[", i, "].type' must be \"function\"");
+    const json* f = field(t, "function");
+    if (!f || !f->is_object() || !field(*f, "name") || !(*f)["name"].is_string())
+      return make_error("'tools[", i, "].function.name' must be a string");
+  }
+  out.tool_choice = ToolChoice::kAuto;
+  if (const json* choice = field(body, "tool_choice")) {
+    if (choice->is_string()) {
+      const std::string& c = choice->get_ref<const std::string&>();
+      if (c == "none") out.tool_choice = ToolChoice::kNone;
+      else if (c == "required") out.tool_choice = ToolChoice::kRequired;
+      else if (c != "auto")
+        return make_error("'tool_choice' is \"", c, "\"; expected \"none\", \"auto\", \"required\" or an object");
+    } else if (choice->is_object()) {
+      const json* f = field(*choice, "function");
+      if (!f || !f->is_object() || !field(*f, "name") || !(*f)["name"].is_string())
+        return make_error("'tool_choice.function.name' must be a string");
+      out.tool_choice = ToolChoice::kNamed;
+      out.tool_name = (*f)["name"].get<std::string>();
+    } else {
+      return make_error("'tool_choice' must be a string or an object, got ", type_name(*choice));
+    }
+  }
+  if (const json* parallel = field(body, "parallel_tool_calls")) {
+    if (!parallel->is_boolean()) return make_error("'parallel_tool_calls' must be a boolean, got ", type_name(*parallel));
+    if (!parallel->get<bool>() && out.tool_choice != ToolChoice::kNamed)
+      return make_error("'parallel_tool_calls': false is not supported (only with a named tool_choice)");
+  }
+  if (out.tool_choice == ToolChoice::kNone) return Ok{};
+  const nlohmann::ordered_json ordered = ordered_body(body, body_text)["tools"];
+  out.tools_json = ordered.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  if (out.tool_choice == ToolChoice::kRequired || out.tool_choice == ToolChoice::kNamed) {
+    Result<std::string> gbnf = tool_call_grammar(out.tools_json, out.tool_name);
+    if (!gbnf) return make_error("'tools' / 'tool_choice': ", gbnf.error().message);
+    out.generate.grammar = std::move(*gbnf);
+  }
+  return Ok{};
 }
 
 }  // namespace
@@ -278,7 +410,7 @@ Result<nlohmann::json> parse_json_body(std::string_view body) {
 }
 
 Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults, uint64_t seed,
-                                       int64_t n_vocab) {
+                                       int64_t n_vocab, std::string_view body_text) {
   ChatRequest request;
   HY2BIT_TRY(refuse_unsupported(body));
   CommonFields common;
@@ -297,10 +429,20 @@ Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const Samplin
     if (!m.is_object()) return make_error("'messages[", i, "]' must be an object, got ", type_name(m));
     Result<Role> role = read_role(m, i);
     if (!role) return role.error();
-    Result<std::string> content = read_content(m, i);
+    Result<std::vector<ToolCall>> calls = *role == Role::kAssistant ? read_tool_calls(m, i)
+                                                                    : Result<std::vector<ToolCall>>(std::vector<ToolCall>{});
+    if (!calls) return calls.error();
+    // An assistant turn that called tools may have no content.
+    const bool no_content = !field(m, "content");
+    Result<std::string> content = no_content && !calls->empty() ? Result<std::string>(std::string()) : read_content(m, i);
     if (!content) return content.error();
-    request.messages.push_back({*role, std::move(*content)});
+    request.messages.push_back({*role, std::move(*content), std::move(*calls)});
   }
+  HY2BIT_TRY(read_tools(body, body_text, request));
+  HY2BIT_TRY(read_response_format(body, body_text, request.generate));
+  if (field(body, "response_format") && request.tool_choice != ToolChoice::kNone &&
+      !(field(body, "response_format")->value("type", "") == "text"))
+    return make_error("'response_format' cannot be combined with 'tools' (a reply is either JSON or tool calls)");
 
   if (const json* kwargs = field(body, "chat_template_kwargs")) {
     if (!kwargs->is_object()) return make_error("'chat_template_kwargs' must be an object, got ", type_name(*kwargs));
@@ -309,6 +451,13 @@ Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const Samplin
         return make_error("'chat_template_kwargs.enable_thinking' must be a boolean, got ", type_name(*enable));
       request.thinking = enable->get<bool>() ? Thinking::kOn : Thinking::kOff;
     }
+  }
+  if (!request.generate.grammar.empty()) {
+    // The grammar starts at the reply's first token: no think block before it.
+    if (request.thinking == Thinking::kOn)
+      return make_error("'chat_template_kwargs.enable_thinking': true cannot be combined with a JSON "
+                        "response_format or a forced tool_choice (the reply starts with the constrained output)");
+    request.thinking = Thinking::kOff;
   }
 
   HY2BIT_TRY(read_bool(body, "logprobs", request.logprobs));
@@ -321,12 +470,15 @@ Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const Samplin
 }
 
 Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
-                                                   uint64_t seed, int64_t n_vocab) {
+                                                   uint64_t seed, int64_t n_vocab, std::string_view body_text) {
   CompletionRequest request;
   HY2BIT_TRY(refuse_unsupported(body));
+  if (const json* v = field(body, "tools"); v && !(v->is_array() && v->empty()))
+    return make_error("'tools' is not supported on /v1/completions; use /v1/chat/completions");
   CommonFields common;
   HY2BIT_TRY(read_common(body, defaults, seed, /*default_max_tokens=*/16, n_vocab, common));
   request.generate = std::move(common.generate);
+  HY2BIT_TRY(read_response_format(body, body_text, request.generate));
   request.stream = common.stream;
   request.include_usage = common.include_usage;
   request.n = common.n;

@@ -33,6 +33,14 @@ inline constexpr size_t kMaxPrompts = 256;
 // Parses a request body: valid UTF-8 JSON, an object, nested at most kMaxJsonDepth.
 Result<nlohmann::json> parse_json_body(std::string_view body);
 
+// What the reply may do with the request's tools (OpenAI's tool_choice).
+enum class ToolChoice {
+  kNone,      // no tools (none given, or "none": they are not shown to the model)
+  kAuto,      // shown; the reply may call them (parsed out of its text)
+  kRequired,  // shown; the reply is one or more calls (forced by a grammar)
+  kNamed,     // shown; the reply is one call of tool_name (forced by a grammar)
+};
+
 struct ChatRequest {
   std::vector<ChatMessage> messages;    // roles checked; "developer" became system
   Thinking thinking = Thinking::kDefault;  // kOff for chat_template_kwargs.enable_thinking = false
@@ -42,6 +50,11 @@ struct ChatRequest {
   bool include_usage = false;           // stream_options.include_usage: a last chunk with usage
   bool logprobs = false;                // per-token log-probabilities of the reply
   int32_t top_logprobs = 0;             // alternatives per token (0..kMaxLogprobs)
+  std::string tools_json;               // the tools array (JSON) to render; empty: none
+  ToolChoice tool_choice = ToolChoice::kNone;
+  std::string tool_name;                // kNamed: the function
+  // response_format json_object / json_schema and forced tool calls set
+  // generate.grammar and turn thinking off (the grammar starts at the reply).
 };
 
 // One prompt of a completions request: text, or token ids used as given.
@@ -62,10 +75,13 @@ struct CompletionRequest {
 };
 
 // `defaults` fill the sampling fields a request leaves out; `seed` is the
-// seed used when the request gives none.
+// seed used when the request gives none. `body_text`, when given, is the
+// body the json was parsed from: JSON schemas (response_format, tool
+// parameters) are read from it again in their written key order, so object
+// properties are generated in the schema's order rather than sorted.
 Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const SamplingOptions& defaults,
-                                       uint64_t seed, int64_t n_vocab);
+                                       uint64_t seed, int64_t n_vocab, std::string_view body_text = {});
 Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
-                                                   uint64_t seed, int64_t n_vocab);
+                                                   uint64_t seed, int64_t n_vocab, std::string_view body_text = {});
 
 }  // namespace hy2bit::server

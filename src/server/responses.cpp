@@ -182,4 +182,14 @@ nlohmann::json completion_usage_chunk_json(const ResponseMeta& meta, const Gener
               {"usage", usage_json(result.n_prompt, static_cast<int64_t>(result.tokens.size()))}};
 }
 
+json tool_calls_json(const std::vector<ToolCall>& calls, size_t first_index) {
+  json out = json::array();
+  for (size_t i = 0; i < calls.size(); ++i)
+    out.push_back({{"index", first_index + i},
+                   {"id", calls[i].id},
+                   {"type", "function"},
+                   {"function", {{"name", calls[i].name}, {"arguments", calls[i].arguments}}}});
+  return out;
+}
+
 }  // namespace hy2bit::server

@@ -62,6 +62,10 @@ nlohmann::json chat_usage_chunk_json(const ResponseMeta& meta, const GenerateRes
 // Chat logprobs entries: {"token", "logprob", "bytes", "top_logprobs": [...]} per token.
 nlohmann::json chat_logprobs_json(const Model& model, const std::vector<TokenLogprob>& tokens);
 
+// message.tool_calls / delta.tool_calls entries: {"index", "id", "type":
+// "function", "function": {"name", "arguments"}}, indices from first_index.
+nlohmann::json tool_calls_json(const std::vector<ToolCall>& calls, size_t first_index);
+
 // ---- /v1/completions -------------------------------------------------------
 
 // The legacy logprobs object {"tokens", "token_logprobs", "top_logprobs",

@@ -51,12 +51,31 @@ std::string strip_thinking(std::string_view content) {
 
 std::vector<ChatPart> render_chat_parts(std::span<const ChatMessage> messages, const ChatRenderOptions& options) {
   const std::optional<size_t> last_user = last_user_index(messages);
+  const bool tools = !options.tools_json.empty();
   std::vector<ChatPart> out;
+  // Adjacent plain-text parts ("用户：" + content, content + <tool_calls>...)
+  // are joined so they tokenize as one text, as the whole prompt would.
   auto add = [&out](std::string_view text, bool from_template) {
-    if (!text.empty()) out.push_back({std::string(text), from_template});
+    if (text.empty()) return;
+    if (!from_template && !out.empty() && !out.back().from_template) {
+      out.back().text += text;
+    } else {
+      out.push_back({std::string(text), from_template});
+    }
   };
   add(options.bos_text, true);
-  for (size_t i = 0; i < messages.size(); ++i) {
+  size_t first = 0;
+  if (tools) {
+    // The tools preamble takes the system slot, with a leading system prompt
+    // folded in. It carries the tools' JSON and the system content, so it is
+    // plain text; only the end-of-system string is the format's own.
+    const bool has_system = !messages.empty() && messages[0].role == ChatRole::kSystem;
+    add(render_tools_preamble(options.tools_json, has_system ? std::string_view(messages[0].content) : "", has_system),
+        false);
+    add(kHyEndOfSystem, true);
+    first = has_system ? 1 : 0;
+  }
+  for (size_t i = first; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     switch (m.role) {
       case ChatRole::kSystem:
@@ -65,15 +84,29 @@ std::vector<ChatPart> render_chat_parts(std::span<const ChatMessage> messages, c
         break;
       case ChatRole::kUser:
         add(kHyUser, true);
+        if (tools) add(kToolUserPrefix, false);
         add(m.content, false);  // a "/no_think" prefix stays: the model was trained with it
         break;
       case ChatRole::kAssistant: {
         add(kHyAssistant, true);
         const bool in_history = last_user && i < *last_user;
-        add(in_history ? strip_thinking(m.content) : m.content, false);
+        const std::string content = in_history ? strip_thinking(m.content) : m.content;
+        if (!m.tool_calls.empty()) {
+          add(content, false);
+          add(render_tool_calls(m.tool_calls), false);  // <tool_calls> markup is text, not control tokens
+        } else {
+          if (tools) add(kToolAssistantPrefix, false);
+          add(content, false);
+        }
         add(kHyEndOfTurn, true);
         break;
       }
+      case ChatRole::kTool:
+        add(kHyUser, true);
+        add(kToolResponseOpen, false);  // <tool_response> markup is text, not control tokens
+        add(m.content, false);
+        add(kToolResponseClose, false);
+        break;
     }
   }
   if (options.add_generation_prompt) {

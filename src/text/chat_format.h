@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hy2bit/result.h"
+#include "text/tool_calls.h"
 
 namespace hy2bit::text {
 
@@ -26,11 +27,12 @@ inline constexpr std::string_view kEmptyThinkBlock = "<think>\n\n</think>\n";
 inline constexpr std::string_view kNoThinkPrefix = "/no_think";
 inline constexpr std::string_view kThinkPrefix = "/think";
 
-enum class ChatRole { kSystem, kUser, kAssistant };
+enum class ChatRole { kSystem, kUser, kAssistant, kTool };
 
 struct ChatMessage {
   ChatRole role = ChatRole::kUser;
   std::string content;
+  std::vector<ToolCall> tool_calls = {};  // assistant: the calls it made (text/tool_calls.h)
 };
 
 enum class ThinkingMode {
@@ -43,6 +45,7 @@ struct ChatRenderOptions {
   bool add_generation_prompt = true;           // end with <｜hy_Assistant｜> so the model replies
   ThinkingMode thinking = ThinkingMode::kDefault;
   std::string bos_text = std::string(kHyBos);  // the vocabulary's BOS text (Tokenizer::text(bos()))
+  std::string tools_json = "";                 // a JSON array of tools; empty: no tools
 };
 
 // kOn or kOff: an explicit option wins; otherwise the latest user message
@@ -67,6 +70,11 @@ std::string strip_thinking(std::string_view assistant_content);
 //   "<think>\n\n</think>\n" when effective_thinking() is kOff.
 // Assistant messages before the latest user message go through
 // strip_thinking(); ones after it (a reply being continued) are kept verbatim.
+// With tools_json, as Hunyuan's tool template does (text/tool_calls.h): the
+// first message becomes the tools preamble (a leading system prompt folded
+// into it; a leading user message after it), user content gets "用户：",
+// assistant content "助手：" or, with tool_calls, the <tool_calls> block, and
+// a tool message is a user-side turn <｜hy_User｜><tool_response>...</tool_response>.
 std::string render_chat(std::span<const ChatMessage> messages, const ChatRenderOptions& options = {});
 
 // The same prompt in parts, so it can be tokenized safely: the format's own

@@ -16,6 +16,7 @@ const char* role_name(Role role) {
     case Role::kSystem: return "system";
     case Role::kUser: return "user";
     case Role::kAssistant: return "assistant";
+    case Role::kTool: return "tool";  // chat makes none; kept so a saved file says what it holds
   }
   return "user";
 }
