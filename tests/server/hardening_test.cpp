@@ -205,6 +205,13 @@ TEST(ServerConnections, IdleAndSlowClientsDoNotStarveTheOthers) {
   bool closed = false;
   read_until_close(idle.front(), 6000, closed);
   EXPECT_TRUE(closed) << "an idle connection outlived the header timeout";
+  // The first idle connection was accepted first, so its deadline is the
+  // earliest: the others time out over the next moments (accepting 72
+  // connections takes a while on a loaded machine), not all at once. Wait
+  // for them before this side closes any (a client's close is no timeout).
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (fetch_metric(ts.port(), "hy2bit_connections_timed_out_total") < 64 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   stop.store(true);
   for (std::thread& t : slow) t.join();
   for (int fd : idle) ::close(fd);
