@@ -5,6 +5,7 @@
 // response_format or forced tool call, the grammar-constrained text as is.
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hy2bit/generate.h"
@@ -124,6 +125,25 @@ bool ChatStream::pump(httplib::DataSink& sink) {
 
 }  // namespace
 
+std::optional<std::vector<int32_t>> chat_prompt(RouteContext& ctx, const ChatRequest& request, ApiError& error) {
+  // Only the chat format makes control tokens; message content and the tools markup stay text.
+  Result<std::vector<int32_t>> prompt =
+      tokenize_chat(*ctx.model, request.messages, request.thinking, request.tools_json);
+  if (!prompt) {
+    error = bad_request(prompt.error().message, "messages");
+    return std::nullopt;
+  }
+  const int64_t n_ctx = ctx.scheduler->n_ctx();
+  if (static_cast<int64_t>(prompt->size()) >= n_ctx) {
+    error = bad_request("the messages make a prompt of " + std::to_string(prompt->size()) +
+                            " tokens, but this server's context holds " + std::to_string(n_ctx) +
+                            " tokens (prompt + reply)",
+                        "messages", "context_length_exceeded");
+    return std::nullopt;
+  }
+  return std::move(*prompt);
+}
+
 void handle_chat_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
   Result<json> body = parse_json_body(request_body);
   if (!body) return send_error(res, bad_request(body.error().message), *ctx.metrics);
@@ -131,19 +151,9 @@ void handle_chat_completions(RouteContext& ctx, const std::string& request_body,
                                                    ctx.model->summary().n_vocab, request_body);
   if (!request) return send_error(res, bad_request(request.error().message), *ctx.metrics);
 
-  // Only the chat format makes control tokens; message content and the tools markup stay text.
-  Result<std::vector<int32_t>> prompt =
-      tokenize_chat(*ctx.model, request->messages, request->thinking, request->tools_json);
-  if (!prompt) return send_error(res, bad_request(prompt.error().message, "messages"), *ctx.metrics);
-  const int64_t n_ctx = ctx.scheduler->n_ctx();
-  if (static_cast<int64_t>(prompt->size()) >= n_ctx) {
-    return send_error(res,
-                      bad_request("the messages make a prompt of " + std::to_string(prompt->size()) +
-                                      " tokens, but this server's context holds " + std::to_string(n_ctx) +
-                                      " tokens (prompt + reply)",
-                                  "messages", "context_length_exceeded"),
-                      *ctx.metrics);
-  }
+  ApiError error;
+  const std::optional<std::vector<int32_t>> prompt = chat_prompt(ctx, *request, error);
+  if (!prompt) return send_error(res, error, *ctx.metrics);
 
   // n choices: the same prompt with seeds seed, seed + 1, ... (one request).
   std::vector<std::shared_ptr<Job>> jobs;

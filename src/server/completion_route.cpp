@@ -20,46 +20,6 @@ using nlohmann::json;
 
 constexpr std::chrono::milliseconds kPollInterval{100};  // as in chat_route.cpp
 
-// A prompt ready for the scheduler, and what echo sends back for it.
-struct PreparedPrompt {
-  std::vector<int32_t> tokens;
-  std::string echo_text;   // the prompt text (token prompts: their pieces joined)
-  bool bos_added = false;  // tokens[0] is a BOS put before a text prompt; echo_text lacks it
-};
-
-// Tokenizes and checks one prompt; on a bad one, fills `error`.
-std::optional<PreparedPrompt> prepare(RouteContext& ctx, const PromptInput& input, size_t index, ApiError& error) {
-  PreparedPrompt p;
-  if (input.is_tokens) {
-    p.tokens = input.tokens;
-    for (int32_t id : p.tokens) p.echo_text += token_to_piece(*ctx.model, id);
-  } else {
-    Result<std::vector<int32_t>> tokens =
-        tokenize(*ctx.model, input.text, {.add_bos = false, .parse_special = ctx.options.raw_parse_special});
-    if (!tokens) {
-      error = bad_request(tokens.error().message, "prompt");
-      return std::nullopt;
-    }
-    p.tokens = ctx.bos_prefix;
-    p.tokens.insert(p.tokens.end(), tokens->begin(), tokens->end());
-    p.echo_text = input.text;
-    p.bos_added = !ctx.bos_prefix.empty();
-  }
-  if (p.tokens.empty()) {
-    error = bad_request("'prompt[" + std::to_string(index) + "]' is empty (and this model adds no BOS token)", "prompt");
-    return std::nullopt;
-  }
-  const int64_t n_ctx = ctx.scheduler->n_ctx();
-  if (static_cast<int64_t>(p.tokens.size()) >= n_ctx) {
-    error = bad_request("'prompt[" + std::to_string(index) + "]' has " + std::to_string(p.tokens.size()) +
-                            " tokens, but this server's context holds " + std::to_string(n_ctx) +
-                            " tokens (prompt + reply)",
-                        "prompt", "context_length_exceeded");
-    return std::nullopt;
-  }
-  return p;
-}
-
 // The first token and the prompt's log-probabilities, for echo.
 void add_prompt_logprobs(CompletionLogprobs& builder, const PreparedPrompt& prompt,
                          const std::vector<TokenLogprob>& prompt_logprobs) {
@@ -133,6 +93,39 @@ bool CompletionStream::pump(httplib::DataSink& sink) {
 
 }  // namespace
 
+std::optional<PreparedPrompt> prepare_prompt(RouteContext& ctx, const PromptInput& input, size_t index,
+                                             ApiError& error) {
+  PreparedPrompt p;
+  if (input.is_tokens) {
+    p.tokens = input.tokens;
+    for (int32_t id : p.tokens) p.echo_text += token_to_piece(*ctx.model, id);
+  } else {
+    Result<std::vector<int32_t>> tokens =
+        tokenize(*ctx.model, input.text, {.add_bos = false, .parse_special = ctx.options.raw_parse_special});
+    if (!tokens) {
+      error = bad_request(tokens.error().message, "prompt");
+      return std::nullopt;
+    }
+    p.tokens = ctx.bos_prefix;
+    p.tokens.insert(p.tokens.end(), tokens->begin(), tokens->end());
+    p.echo_text = input.text;
+    p.bos_added = !ctx.bos_prefix.empty();
+  }
+  if (p.tokens.empty()) {
+    error = bad_request("'prompt[" + std::to_string(index) + "]' is empty (and this model adds no BOS token)", "prompt");
+    return std::nullopt;
+  }
+  const int64_t n_ctx = ctx.scheduler->n_ctx();
+  if (static_cast<int64_t>(p.tokens.size()) >= n_ctx) {
+    error = bad_request("'prompt[" + std::to_string(index) + "]' has " + std::to_string(p.tokens.size()) +
+                            " tokens, but this server's context holds " + std::to_string(n_ctx) +
+                            " tokens (prompt + reply)",
+                        "prompt", "context_length_exceeded");
+    return std::nullopt;
+  }
+  return p;
+}
+
 void handle_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
   Result<json> body = parse_json_body(request_body);
   if (!body) return send_error(res, bad_request(body.error().message), *ctx.metrics);
@@ -144,7 +137,7 @@ void handle_completions(RouteContext& ctx, const std::string& request_body, http
   std::vector<std::shared_ptr<Job>> jobs;
   for (size_t i = 0; i < request->prompts.size(); ++i) {
     ApiError error;
-    std::optional<PreparedPrompt> p = prepare(ctx, request->prompts[i], i, error);
+    std::optional<PreparedPrompt> p = prepare_prompt(ctx, request->prompts[i], i, error);
     if (!p) return send_error(res, error, *ctx.metrics);
     // Choice i * n + c (OpenAI's order): prompt i with seed + c.
     for (int32_t c = 0; c < request->n; ++c) {

@@ -1,7 +1,7 @@
 // Route table and the small endpoints: /health, /metrics, /v1/models, the
 // vLLM-style /tokenize, /detokenize and /tokenizer_info (lm-evaluation-harness
 // uses them as a remote tokenizer), the API-key check and OpenAI-style
-// bodies for httplib's own errors (404, 413).
+// bodies for httplib's own errors (404, 413); ollama-style on /api/ paths.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,6 +9,7 @@
 #include "hy2bit/generate.h"
 #include "server/access_control.h"
 #include "server/connections.h"
+#include "server/ollama_routes.h"
 #include "server/request_log.h"
 #include "server/request_parsing.h"
 #include "server/routes.h"
@@ -215,6 +216,7 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
                         .type = status >= 500 ? "server_error" : "invalid_request_error", .code = {}, .param = {}},
                *ctx.metrics);
   });
+  http.set_post_routing_handler(ollama::reshape_error);
   http.set_exception_handler([&ctx](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
@@ -283,6 +285,13 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
                         {"eos_token", ctx.eos_text},
                         {"model_max_length", ctx.scheduler->n_ctx()}});
   });
+  // The ollama API (ollama_routes.cpp); GET / stays the chat page.
+  http.Post("/api/chat", with_body(ollama::handle_chat));
+  http.Post("/api/generate", with_body(ollama::handle_generate));
+  http.Post("/api/show", with_body(ollama::handle_show));
+  http.Get("/api/tags", [&ctx](const httplib::Request&, httplib::Response& res) { ollama::handle_tags(ctx, res); });
+  http.Get("/api/ps", [&ctx](const httplib::Request&, httplib::Response& res) { ollama::handle_ps(ctx, res); });
+  http.Get("/api/version", [&ctx](const httplib::Request&, httplib::Response& res) { ollama::handle_version(ctx, res); });
   webui::add_routes(http, ctx);
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "hy2bit/model.h"
 #include "server/api_error.h"
 #include "server/metrics.h"
+#include "server/request_parsing.h"
 #include "server/scheduler.h"
 #include "server/server.h"
 
@@ -63,6 +65,23 @@ void add_routes(httplib::Server& http, RouteContext& ctx);
 // `request_body` is the raw body, at most options.max_body_bytes.
 void handle_chat_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
 void handle_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+
+// The chat prompt of a parsed request (the template makes the only control
+// tokens), checked against the context; on a bad one fills `error`. Shared
+// by /v1/chat/completions and the ollama routes.
+std::optional<std::vector<int32_t>> chat_prompt(RouteContext& ctx, const ChatRequest& request, ApiError& error);
+
+// A raw prompt ready for the scheduler, and what echo sends back for it.
+struct PreparedPrompt {
+  std::vector<int32_t> tokens;
+  std::string echo_text;   // the prompt text (token prompts: their pieces joined)
+  bool bos_added = false;  // tokens[0] is a BOS put before a text prompt; echo_text lacks it
+};
+// Tokenizes (control-token text as --raw-parse-special says) and checks
+// prompt `index` of a request; on a bad one fills `error`. Shared by
+// /v1/completions and ollama's raw /api/generate.
+std::optional<PreparedPrompt> prepare_prompt(RouteContext& ctx, const PromptInput& input, size_t index,
+                                             ApiError& error);
 
 // Submits one request's jobs; on refusal (429/503) writes the error and returns false.
 bool submit_jobs(RouteContext& ctx, const std::vector<std::shared_ptr<Job>>& jobs, httplib::Response& res);
