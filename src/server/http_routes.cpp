@@ -148,7 +148,7 @@ JobUpdate collect(RouteContext& ctx, const std::shared_ptr<Job>& job) {
 }
 
 void add_routes(httplib::Server& http, RouteContext& ctx) {
-  http.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+  auto access_checks = [&ctx](const httplib::Request& req, httplib::Response& res) {
     HttpServer::mark_headers_read();
     request_started();
     // Bytes after a body error: not a request (the response cannot go out either).
@@ -193,6 +193,11 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
                         .type = "invalid_request_error", .code = "invalid_api_key", .param = {}},
                *ctx.metrics);
     return Handled::Handled;
+  };
+  http.set_pre_routing_handler([access_checks](const httplib::Request& req, httplib::Response& res) {
+    const httplib::Server::HandlerResponse handled = access_checks(req, res);
+    ollama::reshape_error(req, res);
+    return handled;
   });
   http.set_logger([&ctx](const httplib::Request& req, const httplib::Response& res) {
     HttpServer::mark_response_sent();
@@ -202,7 +207,7 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
   });
   // httplib answers some errors itself (no route, body too large, bad
   // request line) with an empty body: give those an OpenAI-style body too.
-  http.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+  auto error_body_for = [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     const int status = res.status;
     if (status == 404) return send_error(res, not_found(req), *ctx.metrics);
@@ -215,9 +220,12 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
                ApiError{.status = status, .message = "the HTTP request was refused (status " + std::to_string(status) + ")",
                         .type = status >= 500 ? "server_error" : "invalid_request_error", .code = {}, .param = {}},
                *ctx.metrics);
+  };
+  http.set_error_handler([error_body_for](const httplib::Request& req, httplib::Response& res) {
+    error_body_for(req, res);
+    ollama::reshape_error(req, res);
   });
-  http.set_post_routing_handler(ollama::reshape_error);
-  http.set_exception_handler([&ctx](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  http.set_exception_handler([&ctx](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
       if (ep) std::rethrow_exception(ep);
@@ -226,6 +234,7 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
     } catch (...) {
     }
     send_error(res, internal_error("internal error: " + what), *ctx.metrics);
+    ollama::reshape_error(req, res);
   });
 
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, json{{"status", "ok"}}); });
@@ -249,7 +258,7 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
   // -d sends JSON as application/x-www-form-urlencoded).
   using BodyHandler = void (*)(RouteContext&, const std::string&, httplib::Response&);
   auto with_body = [&ctx](BodyHandler handler) {
-    return [&ctx, handler](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+    auto read_and_handle = [&ctx, handler](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
       std::string body;
       bool too_large = false;
       const bool complete = read([&](const char* data, size_t length) {
@@ -273,6 +282,10 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
       if (!complete) return send_error(res, bad_request("the request body could not be read whole"), *ctx.metrics);
       HttpServer::mark_handling();
       handler(ctx, body, res);
+    };
+    return [read_and_handle](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+      read_and_handle(req, res, read);
+      ollama::reshape_error(req, res);
     };
   };
   http.Post("/v1/chat/completions", with_body(handle_chat_completions));

@@ -22,7 +22,8 @@ void handle_version(RouteContext& ctx, httplib::Response& res);
 
 // Every error answered on an /api/ path (by a handler, the access checks or
 // httplib itself) gets ollama's body {"error": "<message>"} in place of the
-// OpenAI one, so ollama clients show the message. Run after routing.
+// OpenAI one, so ollama clients show the message. http_routes.cpp calls it
+// after each error-writing step (before httplib compresses the body).
 void reshape_error(const httplib::Request& req, httplib::Response& res);
 
 }  // namespace hy2bit::server::ollama
