@@ -30,15 +30,6 @@ int token_id(const std::string& text) {
   return ids && !ids->empty() ? ids->front() : -1;
 }
 
-bool wait_metric(int port, const std::string& name, double value, int timeout_s = 30) {
-  const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-  while (Clock::now() < deadline) {
-    if (fetch_metric(port, name) == value) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 // A connected TCP socket to the test server (-1 on failure).
 int connect_to(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);

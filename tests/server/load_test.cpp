@@ -16,16 +16,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Waits until /metrics shows `name` == value; false after `timeout_s`.
-bool wait_metric(int port, const std::string& name, double value, int timeout_s = 60) {
-  const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-  while (Clock::now() < deadline) {
-    if (fetch_metric(port, name) == value) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 // A greedy chat stream long enough to hold a slot until the test lets go.
 std::string long_stream(const std::string& text) {
   return raw_post("/v1/chat/completions", json{{"messages", {{{"role", "user"}, {"content", text}}}},

@@ -339,6 +339,24 @@ TEST(ServerOllama, BadInputIsA4xxNamingTheField) {
   EXPECT_EQ(post_json(*client, "/api/chat", chat_body(R"("stream": false)")).status, 200);
 }
 
+// A client that hangs up, streamed or not, frees its slot at once.
+TEST(ServerOllama, ClientThatHangsUpIsCancelled) {
+  ServerOptions options = TestServer::default_options();
+  options.parallel = 1;
+  options.n_ctx = 4096;
+  TestServer ts(options);
+  for (const char* stream : {"true", "false"}) {
+    const std::string body = R"({"messages": [{"role": "user", "content": "talk"}], "options": {"num_predict": 4000,
+                                 "temperature": 0}, "stream": )" + std::string(stream) + "}";
+    HeldStream held(ts.port(), raw_post("/api/chat", body));
+    ASSERT_TRUE(wait_metric(ts.port(), "hy2bit_slots_busy", 1)) << stream;
+    held.close();
+    ASSERT_TRUE(wait_metric(ts.port(), "hy2bit_slots_busy", 0, 5)) << "the slot stayed busy; stream " << stream;
+  }
+  EXPECT_EQ(fetch_metric(ts.port(), "hy2bit_requests_cancelled_total"), 2);
+  EXPECT_LT(fetch_metric(ts.port(), "hy2bit_generated_tokens_total"), 8000);
+}
+
 TEST(ServerOllama, AccessChecksCoverTheApiRoutes) {
   ServerOptions options = TestServer::default_options();
   options.api_key = "sk-test-123";

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "support/test_support.h"
 
@@ -283,6 +284,15 @@ double fetch_metric(int port, const std::string& name) {
   httplib::Result r = c.Get("/metrics");
   if (!r || r->status != 200) return -1;
   return metric(r->body, name);
+}
+
+bool wait_metric(int port, const std::string& name, double value, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fetch_metric(port, name) == value) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 int64_t rss_bytes() {

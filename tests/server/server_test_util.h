@@ -88,6 +88,8 @@ std::vector<std::string> sse_payloads(const std::string& body);
 // A metric's value from /metrics text (-1 when absent).
 double metric(const std::string& metrics_text, const std::string& name);
 double fetch_metric(int port, const std::string& name);
+// Waits until /metrics shows `name` == value; false after `timeout_s`.
+bool wait_metric(int port, const std::string& name, double value, int timeout_s = 60);
 
 // Resident set size of this process, in bytes (/proc/self/statm).
 int64_t rss_bytes();
