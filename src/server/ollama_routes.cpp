@@ -67,10 +67,12 @@ struct OllamaExtras {
 // The OpenAI parser's messages name OpenAI fields; say the ollama ones.
 std::string rename_fields(std::string message) {
   auto rename = [&message](const std::string& from, const std::string& to) {
-    for (size_t at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size())) {
+    size_t at = message.find(from);
+    while (at != std::string::npos) {
       const char next = at + from.size() < message.size() ? message[at + from.size()] : '\0';
-      if (next != '\'' && next != '.' && next != '[') continue;
-      message.replace(at, from.size(), to);
+      const bool whole_name = next == '\'' || next == '.' || next == '[';  // not a longer name's prefix
+      if (whole_name) message.replace(at, from.size(), to);
+      at = message.find(from, at + (whole_name ? to.size() : 1));
     }
   };
   for (const OptionName& o : kFieldNames) rename(std::string("'") + o.openai, std::string("'") + o.ollama);

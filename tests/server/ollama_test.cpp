@@ -78,7 +78,7 @@ RawResponse stream(TestServer& ts, const std::string& path, const std::string& b
 TEST(ServerOllama, ChatWholeAndStreamedAgree) {
   TestServer ts(TestServer::default_options());
   auto client = ts.client();
-  const JsonReply whole = post_json(*client, "/api/chat", chat_body(R"("stream": false)"));
+  const JsonReply whole = post_json(*client, "/api/chat", chat_body(R"("stream": false, "keep_alive": "5m")"));
   ASSERT_EQ(whole.status, 200) << whole.text;
   expect_final(whole.body, "whole");
   EXPECT_EQ(whole.body["message"]["role"], "assistant");
