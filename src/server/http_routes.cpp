@@ -140,6 +140,7 @@ JobUpdate collect(RouteContext& ctx, const std::shared_ptr<Job>& job) {
       all.done = true;
       all.error = std::move(u.error);
       all.result = std::move(u.result);
+      all.embedding = std::move(u.embedding);
       note_tokens(all.result.n_prompt, static_cast<int64_t>(all.result.tokens.size()));
       return all;
     }
@@ -275,6 +276,9 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
   };
   http.Post("/v1/chat/completions", with_body(handle_chat_completions));
   http.Post("/v1/completions", with_body(handle_completions));
+  http.Post("/v1/embeddings", with_body(handle_embeddings));
+  http.Post("/api/embed", with_body(handle_ollama_embed));
+  http.Post("/api/embeddings", with_body(handle_ollama_embeddings));
   http.Post("/tokenize", with_body(handle_tokenize));
   http.Post("/detokenize", with_body(handle_detokenize));
   http.Get("/tokenizer_info", [&ctx](const httplib::Request&, httplib::Response& res) {

@@ -23,6 +23,7 @@ class Metrics {
   std::atomic<int64_t> requests_cancelled{0};   // client went away before the reply was done
   std::atomic<int64_t> prompt_tokens{0};        // prompt tokens evaluated (cached prefixes excluded)
   std::atomic<int64_t> generated_tokens{0};     // tokens sampled
+  std::atomic<int64_t> embeddings{0};           // embedding vectors computed (one per input)
   std::atomic<int64_t> decode_steps{0};         // batched forward passes of the decode loop
   std::atomic<int64_t> queue_depth{0};          // requests waiting for a slot
   std::atomic<int64_t> slots_busy{0};           // slots generating

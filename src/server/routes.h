@@ -64,6 +64,12 @@ void add_routes(httplib::Server& http, RouteContext& ctx);
 void handle_chat_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
 void handle_completions(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
 
+// The embedding endpoints (embedding_route.cpp): /v1/embeddings, ollama's
+// /api/embed and its legacy /api/embeddings.
+void handle_embeddings(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+void handle_ollama_embed(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+void handle_ollama_embeddings(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+
 // Submits one request's jobs; on refusal (429/503) writes the error and returns false.
 bool submit_jobs(RouteContext& ctx, const std::vector<std::shared_ptr<Job>>& jobs, httplib::Response& res);
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "hy2bit/embedding.h"
 #include "runtime/clock.h"
 
 namespace hy2bit::server {
@@ -70,6 +71,16 @@ void Job::finish(const GenerateResult& result) {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.done = true;
     pending_.result = result;
+  }
+  ready_.notify_all();
+}
+
+void Job::finish_embedding(std::vector<float> embedding) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.done = true;
+    pending_.embedding = std::move(embedding);
+    pending_.result.n_prompt = static_cast<int64_t>(spec_.prompt.size());
   }
   ready_.notify_all();
 }
@@ -272,8 +283,28 @@ int32_t Scheduler::likeliest_end_token(std::span<const float> logits) const {
   return best;
 }
 
+// Evaluates an embedding job's input whole (batches of n_batch, no logits)
+// and frees the slot: its cache is left empty, so no prefix is reused.
+void Scheduler::run_embedding(Slot& slot) {
+  const JobSpec& spec = slot.job->spec();
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::vector<float>> embedding = embed(*slot.session, spec.prompt, {.normalize = spec.normalize});
+  if (!embedding) {
+    fail(slot, internal_error("computing the embedding failed: " + embedding.error().message));
+    return;
+  }
+  const auto n = static_cast<int64_t>(spec.prompt.size());
+  update_average(prefill_token_s_, seconds_since(start) / static_cast<double>(n));
+  metrics_.prompt_tokens.fetch_add(n);
+  metrics_.embeddings.fetch_add(1);
+  std::shared_ptr<Job> job = slot.job;
+  release(slot);
+  job->finish_embedding(std::move(*embedding));
+}
+
 void Scheduler::start_job(Slot& slot) {
   const JobSpec& spec = slot.job->spec();
+  if (spec.embed) return run_embedding(slot);
   const bool reply = spec.options.max_tokens != 0;
   if (spec.prompt_logprobs >= 0 || (spec.logprobs >= 0 && reply)) {
     Status evaluated = eval_prompt_for_logprobs(slot);
