@@ -1,4 +1,4 @@
-// Route table and the small endpoints: /health, /metrics, /v1/models, the
+// Route table (the embedding routes live in embedding_route.cpp) and the small endpoints: /health, /metrics, /v1/models, the
 // vLLM-style /tokenize, /detokenize and /tokenizer_info (lm-evaluation-harness
 // uses them as a remote tokenizer), the API-key check and OpenAI-style
 // bodies for httplib's own errors (404, 413).

@@ -17,7 +17,7 @@ class Metrics {
   using Clock = std::chrono::steady_clock;
 
   std::atomic<int64_t> http_requests{0};        // every HTTP request
-  std::atomic<int64_t> requests{0};             // generation requests accepted (chat + completions)
+  std::atomic<int64_t> requests{0};             // requests accepted (chat, completions, embeddings)
   std::atomic<int64_t> requests_invalid{0};     // answered 4xx for bad input (not 429)
   std::atomic<int64_t> requests_rejected{0};    // answered 429: queue full
   std::atomic<int64_t> requests_cancelled{0};   // client went away before the reply was done
