@@ -30,8 +30,21 @@ Result<std::vector<int32_t>> tokenize_for_embedding(const Model& model, std::str
 Result<std::vector<float>> embed(Session& session, std::span<const int32_t> tokens,
                                  const EmbedOptions& options = {});
 
-// The mean of `n_rows` rows of `width` floats (rows.size() == n_rows * width).
-std::vector<float> mean_pool(std::span<const float> rows, int64_t width);
+// Mean pooling over hidden-state rows that arrive in chunks (the server
+// evaluates a long input a chunk per scheduler step). Sums in double.
+class MeanPool {
+ public:
+  explicit MeanPool(int64_t width) : sum_(static_cast<size_t>(width), 0.0) {}
+  void add(std::span<const float> rows);  // whole rows of `width` floats
+  int64_t n_rows() const { return n_rows_; }
+  // The mean of the rows added (n_rows() must be > 0), L2-normalised if asked.
+  std::vector<float> finish(bool normalize) const;
+
+ private:
+  std::vector<double> sum_;  // (width) per-dimension sums
+  int64_t n_rows_ = 0;
+};
+
 // Scales `v` to unit Euclidean length (left as is when it is all zeros).
 void l2_normalize(std::span<float> v);
 

@@ -11,13 +11,16 @@ Result<std::vector<int32_t>> tokenize_for_embedding(const Model& model, std::str
   return tokenize(model, text, {.add_bos = true, .parse_special = false});
 }
 
-std::vector<float> mean_pool(std::span<const float> rows, int64_t width) {
-  std::vector<double> sum(static_cast<size_t>(width), 0.0);  // double: long inputs sum thousands of rows
-  const auto n_rows = static_cast<int64_t>(rows.size()) / width;
-  for (int64_t r = 0; r < n_rows; ++r)
-    for (int64_t i = 0; i < width; ++i) sum[i] += rows[r * width + i];
-  std::vector<float> mean(static_cast<size_t>(width));
-  for (int64_t i = 0; i < width; ++i) mean[i] = static_cast<float>(sum[i] / static_cast<double>(n_rows));
+void MeanPool::add(std::span<const float> rows) {
+  const size_t width = sum_.size();
+  for (size_t r = 0; r + width <= rows.size(); r += width, ++n_rows_)
+    for (size_t i = 0; i < width; ++i) sum_[i] += rows[r + i];
+}
+
+std::vector<float> MeanPool::finish(bool normalize) const {
+  std::vector<float> mean(sum_.size());
+  for (size_t i = 0; i < sum_.size(); ++i) mean[i] = static_cast<float>(sum_[i] / static_cast<double>(n_rows_));
+  if (normalize) l2_normalize(mean);
   return mean;
 }
 
@@ -38,9 +41,9 @@ Result<std::vector<float>> embed(Session& session, std::span<const int32_t> toke
   Result<std::span<const float>> hidden = session.eval_hidden(tokens);
   session.reset();
   if (!hidden) return hidden.error();
-  std::vector<float> pooled = mean_pool(*hidden, session.model().summary().n_embd);
-  if (options.normalize) l2_normalize(pooled);
-  return pooled;
+  MeanPool pool(session.model().summary().n_embd);
+  pool.add(*hidden);
+  return pool.finish(options.normalize);
 }
 
 }  // namespace hy2bit

@@ -5,8 +5,8 @@
 // is delayed by at most about one decode step), (3) samples the next token
 // of every decoding slot and hands its text to the job, (4) evaluates those
 // tokens together with one decode_batch call. An embedding job (JobSpec::
-// embed) runs whole when admitted, from an empty cache, and frees its slot
-// at once. HTTP threads never touch a Session:
+// embed) is prefilled the same way, from an empty cache and without logits,
+// its hidden states mean-pooled chunk by chunk; it ends when its last chunk ran. HTTP threads never touch a Session:
 // they submit Jobs and read their output through the Job's own lock.
 #pragma once
 
@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "hy2bit/embedding.h"
 #include "hy2bit/generate.h"
 #include "hy2bit/model.h"
 #include "server/api_error.h"
@@ -121,6 +122,7 @@ class Scheduler {
     std::unique_ptr<Generation> generation;
     std::vector<float> first_logits;           // n_vocab: what the first token is sampled from (logprobs only)
     std::span<const float> logits;             // what the next token is sampled from (logprobs only)
+    std::optional<MeanPool> embedding;         // embed jobs: the hidden states pooled so far
     int64_t prefilled = -1;                    // >= 0: prompt tokens in the cache so far, the reply not started
     uint64_t admitted = 0;                     // admission order (prefill goes first come, first served)
   };
@@ -131,7 +133,7 @@ class Scheduler {
   void purge_cancelled_locked();
   Slot* pick_slot(const std::vector<int32_t>& prompt);
   void start_job(Slot& slot);
-  void run_embedding(Slot& slot);
+  void finish_embedding(Slot& slot);
   Status eval_prompt_for_logprobs(Slot& slot);
   int32_t likeliest_end_token(std::span<const float> logits) const;
   void step();
