@@ -127,6 +127,19 @@ TEST(ServerEmbeddings, TokenIdInputsAreUsedAsGiven) {
   EXPECT_EQ(two.body["usage"]["prompt_tokens"], ids.size() + 3);
 }
 
+TEST(ServerEmbeddings, InputLongerThanABatchIsPooledAcrossChunks) {
+  ServerOptions options = TestServer::default_options();
+  options.n_batch = 4;  // the input spreads over several scheduler steps
+  TestServer ts(options);
+  auto client = ts.client();
+  const std::string text = kText + " " + kText + " and then some more words";
+  ASSERT_GT(n_tokens(text), 12u);
+  const JsonReply r = post_json(*client, "/v1/embeddings", json{{"input", text}}.dump());
+  ASSERT_EQ(r.status, 200) << r.text;
+  expect_close(r.body["data"][0]["embedding"], core_embedding(text), "chunked input");
+  EXPECT_EQ(r.body["usage"]["prompt_tokens"], n_tokens(text));
+}
+
 TEST(ServerEmbeddings, Base64IsLittleEndianFloat32OfTheVector) {
   TestServer ts;
   auto client = ts.client();
