@@ -137,10 +137,7 @@ void handle_embeddings(RouteContext& ctx, const std::string& request_body, httpl
   Result<json> body = parse_json_body(request_body);
   if (!body) return send(bad_request(body.error().message));
   Result<EmbeddingRequest> request = parse_embedding_request(*body, ctx.model->summary().n_vocab);
-  if (!request) {
-    const bool dimensions = request.error().message.starts_with("'dimensions'");
-    return send(bad_request(request.error().message, dimensions ? "dimensions" : "input"));
-  }
+  if (!request) return send(bad_request(request.error().message));  // the message names the field
   const int64_t n_ctx = ctx.scheduler->n_ctx();
   std::vector<std::vector<int32_t>> inputs;
   for (size_t i = 0; i < request->inputs.size(); ++i) {
