@@ -2,7 +2,8 @@
 // embed; per layer attention norm, q/k/v, RoPE, QK-norm, cached causal GQA
 // attention, output projection, residual, FFN norm, SwiGLU FFN, residual;
 // final norm and logits (or only the normed hidden state, for embeddings:
-// then the output-head matmul is skipped). Matmuls go through kernels::matmul on the active path.
+// then the output-head matmul is skipped). Matmuls go through kernels::matmul
+// on the active path.
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
@@ -173,6 +174,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   int64_t n_out = 0;
   for (int64_t t = 0; t < n; ++t) {
     if (!slots[t].logits && !slots[t].hidden) continue;
+    // Rows for the output head pack into xb; a hidden-only row uses xb2, free by now.
     float* normed = slots[t].logits ? &act.xb[n_out * n_embd] : act.xb2.data();
     rmsnorm(normed, &act.x[t * n_embd], w.output_norm.data(), n_embd, c.rms_norm_eps);
     if (slots[t].hidden) std::copy_n(normed, n_embd, slots[t].hidden);
