@@ -79,6 +79,10 @@ class Session {
   // Feeds tokens after those already seen; returns the logits of the last
   // token (n_vocab floats) or, with all_logits, of every token (n x n_vocab).
   Result<std::span<const float>> eval(std::span<const int32_t> tokens, bool all_logits = false);
+  // As eval, but returns each token's final hidden state (after the final
+  // RMSNorm: what the output head multiplies), n x n_embd, and skips the
+  // output-head matmul (hy2bit/embedding.h pools these).
+  Result<std::span<const float>> eval_hidden(std::span<const int32_t> tokens);
   int64_t n_past() const;      // tokens in the cache
   std::span<const int32_t> tokens() const;  // the n_past tokens, in order
   int64_t n_ctx() const;

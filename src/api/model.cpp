@@ -147,6 +147,14 @@ Result<std::span<const float>> Session::eval(std::span<const int32_t> tokens, bo
   return logits;
 }
 
+Result<std::span<const float>> Session::eval_hidden(std::span<const int32_t> tokens) {
+  Model::Impl& impl = model_->impl();
+  std::lock_guard<std::mutex> lock(impl.pool_mutex);
+  Result<std::span<const float>> hidden = state_->context.eval_hidden(tokens, *impl.pool);
+  if (hidden) state_->tokens.insert(state_->tokens.end(), tokens.begin(), tokens.end());
+  return hidden;
+}
+
 Result<std::vector<std::span<const float>>> decode_batch(std::span<const BatchStep> steps) {
   if (steps.empty()) return std::vector<std::span<const float>>{};
   const Model& model = steps.front().session->model();

@@ -1,7 +1,9 @@
 // The Hunyuan dense forward pass, top to bottom like llama2.c's forward():
 // embed; per layer attention norm, q/k/v, RoPE, QK-norm, cached causal GQA
 // attention, output projection, residual, FFN norm, SwiGLU FFN, residual;
-// final norm and logits. Matmuls go through kernels::matmul on the active path.
+// final norm and logits (or only the normed hidden state, for embeddings:
+// then the output-head matmul is skipped). Matmuls go through kernels::matmul
+// on the active path.
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
@@ -166,12 +168,17 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
   }
 
-  // Final norm and logits, only for the tokens that want them.
+  // Final norm for the tokens that want logits or their hidden state; the
+  // output-head matmul only for those that want logits (embeddings skip it:
+  // for a small model it is the largest matmul of the pass).
   int64_t n_out = 0;
   for (int64_t t = 0; t < n; ++t) {
-    if (!slots[t].logits) continue;
-    rmsnorm(&act.xb[n_out * n_embd], &act.x[t * n_embd], w.output_norm.data(), n_embd, c.rms_norm_eps);
-    ++n_out;
+    if (!slots[t].logits && !slots[t].hidden) continue;
+    // Rows for the output head pack into xb; a hidden-only row uses xb2, free by now.
+    float* normed = slots[t].logits ? &act.xb[n_out * n_embd] : act.xb2.data();
+    rmsnorm(normed, &act.x[t * n_embd], w.output_norm.data(), n_embd, c.rms_norm_eps);
+    if (slots[t].hidden) std::copy_n(normed, n_embd, slots[t].hidden);
+    if (slots[t].logits) ++n_out;
   }
   if (n_out == 0) return;
   act.logits.resize(static_cast<size_t>(n_out * c.n_vocab));
@@ -228,6 +235,23 @@ Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, Lo
     n_past_ += n;
   }
   return std::span<const float>(logits_);
+}
+
+Result<std::span<const float>> Context::eval_hidden(std::span<const int32_t> tokens,
+                                                    runtime::ThreadPool& pool) {
+  HY2BIT_TRY(check_room(tokens));
+  const int64_t n_embd = model_.config().n_embd;
+  const auto n_tokens = static_cast<int64_t>(tokens.size());
+  hidden_.resize(static_cast<size_t>(n_tokens * n_embd));
+  for (int64_t begin = 0; begin < n_tokens; begin += act_.capacity) {
+    const int64_t n = std::min(act_.capacity, n_tokens - begin);
+    slots_.clear();
+    for (int64_t t = begin; t < begin + n; ++t)
+      slots_.push_back({tokens[t], &cache_, n_past_ + (t - begin), nullptr, &hidden_[t * n_embd]});
+    forward(model_, slots_, act_, pool);
+    n_past_ += n;
+  }
+  return std::span<const float>(hidden_);
 }
 
 TokenSlot Context::next_slot(int32_t token) {

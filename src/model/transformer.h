@@ -96,6 +96,11 @@ class Context {
   Result<std::span<const float>> eval(std::span<const int32_t> tokens, LogitsFor which,
                                       runtime::ThreadPool& pool, int64_t first_logits = 0);
 
+  // As eval, but returns each token's final hidden state (after
+  // output_norm: what the output head would multiply), (n_tokens, n_embd),
+  // and computes no logits. Same errors as eval.
+  Result<std::span<const float>> eval_hidden(std::span<const int32_t> tokens, runtime::ThreadPool& pool);
+
   // For batched decoding across contexts (decode_multi): the slot for the
   // next token, and marking it done once the pass ran.
   TokenSlot next_slot(int32_t token);
@@ -109,6 +114,7 @@ class Context {
   int64_t n_past_ = 0;
   Activations act_;
   std::vector<float> logits_;   // (rows asked for, n_vocab) of the last eval
+  std::vector<float> hidden_;   // (n_tokens, n_embd) of the last eval_hidden
   std::vector<TokenSlot> slots_;
 };
 

@@ -1,4 +1,4 @@
-// Route table and the small endpoints: /health, /metrics, /v1/models, the
+// Route table (the embedding routes live in embedding_route.cpp) and the small endpoints: /health, /metrics, /v1/models, the
 // vLLM-style /tokenize, /detokenize and /tokenizer_info (lm-evaluation-harness
 // uses them as a remote tokenizer), the API-key check and OpenAI-style
 // bodies for httplib's own errors (404, 413); ollama-style on /api/ paths.
@@ -141,6 +141,7 @@ JobUpdate collect(RouteContext& ctx, const std::shared_ptr<Job>& job) {
       all.done = true;
       all.error = std::move(u.error);
       all.result = std::move(u.result);
+      all.embedding = std::move(u.embedding);
       note_tokens(all.result.n_prompt, static_cast<int64_t>(all.result.tokens.size()));
       return all;
     }
@@ -290,6 +291,9 @@ void add_routes(httplib::Server& http, RouteContext& ctx) {
   };
   http.Post("/v1/chat/completions", with_body(handle_chat_completions));
   http.Post("/v1/completions", with_body(handle_completions));
+  http.Post("/v1/embeddings", with_body(handle_embeddings));
+  http.Post("/api/embed", with_body(handle_ollama_embed));
+  http.Post("/api/embeddings", with_body(handle_ollama_embeddings));
   http.Post("/tokenize", with_body(handle_tokenize));
   http.Post("/detokenize", with_body(handle_detokenize));
   http.Get("/tokenizer_info", [&ctx](const httplib::Request&, httplib::Response& res) {

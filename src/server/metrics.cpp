@@ -66,6 +66,8 @@ std::string Metrics::render(int n_slots) const {
                 "Connections closed because they idled or sent headers or a body too slowly.", v(connections_timed_out));
   append_metric(out, "hy2bit_prompt_tokens_total", "counter", "Prompt tokens evaluated.", v(prompt_tokens));
   append_metric(out, "hy2bit_generated_tokens_total", "counter", "Tokens generated.", v(generated_tokens));
+  append_metric(out, "hy2bit_embeddings_total", "counter", "Embedding vectors computed (one per input).",
+                v(embeddings));
   append_metric(out, "hy2bit_decode_steps_total", "counter", "Decode forward passes (each serves all busy slots).",
                 v(decode_steps));
   append_metric(out, "hy2bit_tokens_per_second", "gauge", "Tokens generated per second over the last 10 s.",

@@ -17,12 +17,13 @@ class Metrics {
   using Clock = std::chrono::steady_clock;
 
   std::atomic<int64_t> http_requests{0};        // every HTTP request
-  std::atomic<int64_t> requests{0};             // generation requests accepted (chat + completions)
+  std::atomic<int64_t> requests{0};             // requests accepted (chat, completions, embeddings)
   std::atomic<int64_t> requests_invalid{0};     // answered 4xx for bad input (not 429)
   std::atomic<int64_t> requests_rejected{0};    // answered 429: queue full
   std::atomic<int64_t> requests_cancelled{0};   // client went away before the reply was done
   std::atomic<int64_t> prompt_tokens{0};        // prompt tokens evaluated (cached prefixes excluded)
   std::atomic<int64_t> generated_tokens{0};     // tokens sampled
+  std::atomic<int64_t> embeddings{0};           // embedding vectors computed (one per input)
   std::atomic<int64_t> decode_steps{0};         // batched forward passes of the decode loop
   std::atomic<int64_t> queue_depth{0};          // requests waiting for a slot
   std::atomic<int64_t> slots_busy{0};           // slots generating

@@ -272,20 +272,57 @@ Status refuse_unsupported(const json& body) {
   return Ok{};
 }
 
-// One prompt given as token ids.
-Result<PromptInput> read_token_prompt(const json& ids, int64_t n_vocab, size_t index) {
+// One prompt given as token ids (`key` names the field in messages).
+Result<PromptInput> read_token_prompt(const json& ids, int64_t n_vocab, size_t index, const char* key = "prompt") {
   PromptInput prompt;
   prompt.is_tokens = true;
-  if (ids.empty()) return make_error("'prompt[", index, "]' is an empty list of token ids");
+  if (ids.empty()) return make_error("'", key, "[", index, "]' is an empty list of token ids");
   prompt.tokens.reserve(ids.size());
   for (const json& id : ids) {
-    if (!id.is_number_integer()) return make_error("'prompt' token ids must be integers, got ", type_name(id));
+    if (!id.is_number_integer()) return make_error("'", key, "' token ids must be integers, got ", type_name(id));
     const int64_t v = id.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(id.get<uint64_t>(), INT64_MAX))
                                               : id.get<int64_t>();
-    if (v < 0 || v >= n_vocab) return make_error("'prompt' token id ", v, " is outside the vocabulary [0, ", n_vocab, ")");
+    if (v < 0 || v >= n_vocab) return make_error("'", key, "' token id ", v, " is outside the vocabulary [0, ", n_vocab, ")");
     prompt.tokens.push_back(static_cast<int32_t>(v));
   }
   return prompt;
+}
+
+// OpenAI's prompt / input shapes: "text" | ["text", ...] | [id, ...] |
+// [[id, ...], ...], at most kMaxPrompts of them.
+Result<std::vector<PromptInput>> read_prompt_inputs(const json& body, const char* key, int64_t n_vocab) {
+  std::vector<PromptInput> prompts;
+  const json* prompt = field(body, key);
+  if (!prompt) return make_error("'", key, "' is missing");
+  if (prompt->is_string()) {
+    prompts.push_back({.is_tokens = false, .text = prompt->get<std::string>(), .tokens = {}});
+  } else if (prompt->is_array()) {
+    if (prompt->empty()) return make_error("'", key, "' is an empty array");
+    if ((*prompt)[0].is_number()) {
+      Result<PromptInput> p = read_token_prompt(*prompt, n_vocab, 0, key);
+      if (!p) return p.error();
+      prompts.push_back(std::move(*p));
+    } else {
+      if (prompt->size() > kMaxPrompts)
+        return make_error("'", key, "' holds ", prompt->size(), " prompts, at most ", kMaxPrompts, " are allowed");
+      for (size_t i = 0; i < prompt->size(); ++i) {
+        const json& item = (*prompt)[i];
+        if (item.is_string()) {
+          prompts.push_back({.is_tokens = false, .text = item.get<std::string>(), .tokens = {}});
+        } else if (item.is_array()) {
+          Result<PromptInput> p = read_token_prompt(item, n_vocab, i, key);
+          if (!p) return p.error();
+          prompts.push_back(std::move(*p));
+        } else {
+          return make_error("'", key, "[", i, "]' must be a string or an array of token ids, got ", type_name(item));
+        }
+      }
+    }
+  } else {
+    return make_error("'", key, "' must be a string, an array of strings or an array of token ids, got ",
+                      type_name(*prompt));
+  }
+  return prompts;
 }
 
 // An assistant message's tool_calls: [{"id", "type": "function", "function": {"name", "arguments"}}].
@@ -488,41 +525,69 @@ Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, c
   request.logprobs = static_cast<int32_t>(logprobs);
 
   // prompt: "text" | ["text", ...] | [id, ...] | [[id, ...], ...]
-  const json* prompt = field(body, "prompt");
-  if (!prompt) return make_error("'prompt' is missing");
-  if (prompt->is_string()) {
-    request.prompts.push_back({.is_tokens = false, .text = prompt->get<std::string>(), .tokens = {}});
-  } else if (prompt->is_array()) {
-    if (prompt->empty()) return make_error("'prompt' is an empty array");
-    if ((*prompt)[0].is_number()) {
-      Result<PromptInput> p = read_token_prompt(*prompt, n_vocab, 0);
-      if (!p) return p.error();
-      request.prompts.push_back(std::move(*p));
-    } else {
-      if (prompt->size() > kMaxPrompts)
-        return make_error("'prompt' holds ", prompt->size(), " prompts, at most ", kMaxPrompts, " are allowed");
-      for (size_t i = 0; i < prompt->size(); ++i) {
-        const json& item = (*prompt)[i];
-        if (item.is_string()) {
-          request.prompts.push_back({.is_tokens = false, .text = item.get<std::string>(), .tokens = {}});
-        } else if (item.is_array()) {
-          Result<PromptInput> p = read_token_prompt(item, n_vocab, i);
-          if (!p) return p.error();
-          request.prompts.push_back(std::move(*p));
-        } else {
-          return make_error("'prompt[", i, "]' must be a string or an array of token ids, got ", type_name(item));
-        }
-      }
-    }
-  } else {
-    return make_error("'prompt' must be a string, an array of strings or an array of token ids, got ",
-                      type_name(*prompt));
-  }
+  Result<std::vector<PromptInput>> prompts = read_prompt_inputs(body, "prompt", n_vocab);
+  if (!prompts) return prompts.error();
+  request.prompts = std::move(*prompts);
   if (request.prompts.size() * static_cast<size_t>(request.n) > kMaxPrompts)
     return make_error("'prompt' x 'n' asks for ", request.prompts.size() * static_cast<size_t>(request.n),
                       " choices, at most ", kMaxPrompts, " are allowed");
   if (request.stream && request.prompts.size() != 1) {
     return make_error("'stream' works with one prompt; this request has ", request.prompts.size());
+  }
+  return request;
+}
+
+Result<EmbeddingRequest> parse_embedding_request(const nlohmann::json& body, int64_t n_vocab) {
+  EmbeddingRequest request;
+  if (field(body, "dimensions"))
+    return make_error("'dimensions' is not supported: embeddings always have the model's n_embd values");
+  if (const json* v = field(body, "model"); v && !v->is_string())
+    return make_error("'model' must be a string, got ", type_name(*v));
+  if (const json* v = field(body, "user"); v && !v->is_string())
+    return make_error("'user' must be a string, got ", type_name(*v));
+  if (const json* v = field(body, "encoding_format")) {
+    if (!v->is_string() || (*v != "float" && *v != "base64"))
+      return make_error("'encoding_format' must be \"float\" or \"base64\", got ",
+                        v->is_string() ? "\"" + v->get<std::string>() + "\"" : std::string(type_name(*v)));
+    request.base64 = *v == "base64";
+  }
+  Result<std::vector<PromptInput>> inputs = read_prompt_inputs(body, "input", n_vocab);
+  if (!inputs) return inputs.error();
+  request.inputs = std::move(*inputs);
+  return request;
+}
+
+Result<OllamaEmbedRequest> parse_ollama_embed_request(const nlohmann::json& body, bool legacy) {
+  OllamaEmbedRequest request;
+  if (const json* v = field(body, "model"); v && !v->is_string())
+    return make_error("'model' must be a string, got ", type_name(*v));
+  if (const json* v = field(body, "options"); v && !v->is_object())
+    return make_error("'options' must be an object, got ", type_name(*v));
+  if (const json* v = field(body, "keep_alive"); v && !v->is_string() && !v->is_number())
+    return make_error("'keep_alive' must be a duration string or a number of seconds, got ", type_name(*v));
+  if (legacy) {  // /api/embeddings: {"prompt": "text"}
+    const json* prompt = field(body, "prompt");
+    if (!prompt) return make_error("'prompt' is missing");
+    if (!prompt->is_string()) return make_error("'prompt' must be a string, got ", type_name(*prompt));
+    request.inputs.push_back(prompt->get<std::string>());
+    return request;
+  }
+  HY2BIT_TRY(read_bool(body, "truncate", request.truncate));
+  const json* input = field(body, "input");
+  if (!input) return make_error("'input' is missing");
+  if (input->is_string()) {
+    request.inputs.push_back(input->get<std::string>());
+  } else if (input->is_array()) {
+    if (input->empty()) return make_error("'input' is an empty array");
+    if (input->size() > kMaxPrompts)
+      return make_error("'input' holds ", input->size(), " inputs, at most ", kMaxPrompts, " are allowed");
+    for (size_t i = 0; i < input->size(); ++i) {
+      if (!(*input)[i].is_string())
+        return make_error("'input[", i, "]' must be a string, got ", type_name((*input)[i]));
+      request.inputs.push_back((*input)[i].get<std::string>());
+    }
+  } else {
+    return make_error("'input' must be a string or an array of strings, got ", type_name(*input));
   }
   return request;
 }

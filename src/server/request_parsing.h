@@ -1,5 +1,5 @@
 // JSON request bodies -> validated request structs, for
-// /v1/chat/completions and /v1/completions. Everything a client can get
+// /v1/chat/completions, /v1/completions and the embedding routes. Everything a client can get
 // wrong is caught here and named (field, what was found, what is expected);
 // nothing past this point checks types or ranges again. No model calls here
 // beyond the vocabulary size (token ids are range-checked against it).
@@ -83,5 +83,23 @@ Result<ChatRequest> parse_chat_request(const nlohmann::json& body, const Samplin
                                        uint64_t seed, int64_t n_vocab, std::string_view body_text = {});
 Result<CompletionRequest> parse_completion_request(const nlohmann::json& body, const SamplingOptions& defaults,
                                                    uint64_t seed, int64_t n_vocab, std::string_view body_text = {});
+
+// POST /v1/embeddings (OpenAI): input in the completions prompt shapes;
+// `dimensions` is refused (no truncated embeddings); `model` and `user` are
+// accepted (one model; no per-user state).
+struct EmbeddingRequest {
+  std::vector<PromptInput> inputs;      // 1..kMaxPrompts; one embedding each, in order
+  bool base64 = false;                  // encoding_format "base64": little-endian float32 bytes
+};
+Result<EmbeddingRequest> parse_embedding_request(const nlohmann::json& body, int64_t n_vocab);
+
+// POST /api/embed (ollama; `legacy` false) and /api/embeddings (legacy:
+// `prompt` instead of `input`, no truncate). `options` and `keep_alive` are
+// accepted: the model stays loaded and no option changes an embedding.
+struct OllamaEmbedRequest {
+  std::vector<std::string> inputs;      // 1..kMaxPrompts texts
+  bool truncate = true;                 // cut inputs longer than the context to fit, else refuse them
+};
+Result<OllamaEmbedRequest> parse_ollama_embed_request(const nlohmann::json& body, bool legacy);
 
 }  // namespace hy2bit::server

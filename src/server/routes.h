@@ -83,6 +83,12 @@ struct PreparedPrompt {
 std::optional<PreparedPrompt> prepare_prompt(RouteContext& ctx, const PromptInput& input, size_t index,
                                              ApiError& error);
 
+// The embedding endpoints (embedding_route.cpp): /v1/embeddings, ollama's
+// /api/embed and its legacy /api/embeddings.
+void handle_embeddings(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+void handle_ollama_embed(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+void handle_ollama_embeddings(RouteContext& ctx, const std::string& request_body, httplib::Response& res);
+
 // Submits one request's jobs; on refusal (429/503) writes the error and returns false.
 bool submit_jobs(RouteContext& ctx, const std::vector<std::shared_ptr<Job>>& jobs, httplib::Response& res);
 

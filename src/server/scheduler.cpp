@@ -74,6 +74,16 @@ void Job::finish(const GenerateResult& result) {
   ready_.notify_all();
 }
 
+void Job::finish_embedding(std::vector<float> embedding) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.done = true;
+    pending_.embedding = std::move(embedding);
+    pending_.result.n_prompt = static_cast<int64_t>(spec_.prompt.size());
+  }
+  ready_.notify_all();
+}
+
 void Job::fail(ApiError error) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -272,8 +282,24 @@ int32_t Scheduler::likeliest_end_token(std::span<const float> logits) const {
   return best;
 }
 
+// An embedding job's last chunk ran: its pooled vector goes to the job. The
+// cache keeps the input (a later prompt sharing its prefix may reuse it).
+void Scheduler::finish_embedding(Slot& slot) {
+  std::vector<float> embedding = slot.embedding->finish(slot.job->spec().normalize);
+  metrics_.embeddings.fetch_add(1);
+  std::shared_ptr<Job> job = slot.job;
+  release(slot);
+  job->finish_embedding(std::move(embedding));
+}
+
 void Scheduler::start_job(Slot& slot) {
   const JobSpec& spec = slot.job->spec();
+  if (spec.embed) {  // every token's hidden state is needed: no cached prefix counts
+    slot.session->reset();
+    slot.embedding.emplace(model_->summary().n_embd);
+    slot.prefilled = 0;
+    return;
+  }
   const bool reply = spec.options.max_tokens != 0;
   if (spec.prompt_logprobs >= 0 || (spec.logprobs >= 0 && reply)) {
     Status evaluated = eval_prompt_for_logprobs(slot);
@@ -332,7 +358,8 @@ int64_t Scheduler::prefill_chunk() const {
 }
 
 // Evaluates one chunk of the earliest admitted prompt still being prefilled;
-// its last token is left to Generation::start (start_reply).
+// its last token is left to Generation::start (start_reply). An embedding
+// job's chunks give hidden states instead of logits, all tokens included.
 void Scheduler::prefill_step() {
   Slot* slot = nullptr;
   for (Slot& s : slots_)
@@ -350,12 +377,14 @@ void Scheduler::prefill_step() {
     return;
   }
   const std::span<const int32_t> prompt(slot->job->spec().prompt);
-  const int64_t last = static_cast<int64_t>(prompt.size()) - 1;  // tokens to prefill before start_reply
+  const bool embedding = slot->job->spec().embed;
+  // Tokens to prefill before start_reply (an embedding: all of them).
+  const int64_t last = static_cast<int64_t>(prompt.size()) - (embedding ? 0 : 1);
   const int64_t len = std::min(prefill_chunk(), last - slot->prefilled);
   if (len > 0) {
     const auto start = std::chrono::steady_clock::now();
-    Result<std::span<const float>> evaluated =
-        slot->session->eval(prompt.subspan(static_cast<size_t>(slot->prefilled), static_cast<size_t>(len)));
+    const std::span<const int32_t> chunk = prompt.subspan(static_cast<size_t>(slot->prefilled), static_cast<size_t>(len));
+    Result<std::span<const float>> evaluated = embedding ? slot->session->eval_hidden(chunk) : slot->session->eval(chunk);
     if (!evaluated) {
       slot->prefilled = -1;
       slot->session->reset();
@@ -364,9 +393,12 @@ void Scheduler::prefill_step() {
     }
     update_average(prefill_token_s_, seconds_since(start) / static_cast<double>(len));
     metrics_.prompt_tokens.fetch_add(len);
+    if (embedding) slot->embedding->add(*evaluated);
     slot->prefilled += len;
   }
-  if (slot->prefilled >= last) start_reply(*slot);
+  if (slot->prefilled < last) return;
+  if (embedding) finish_embedding(*slot);
+  else start_reply(*slot);
 }
 
 // One decode step: sample every decoding slot, then evaluate the sampled
@@ -439,6 +471,7 @@ void Scheduler::release(Slot& slot) {
     if (result->finish == FinishReason::kCancelled) metrics_.requests_cancelled.fetch_add(1);
   }
   slot.generation.reset();
+  slot.embedding.reset();
   slot.prefilled = -1;
   slot.first_logits.clear();
   slot.logits = {};

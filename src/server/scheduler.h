@@ -4,7 +4,9 @@
 // prompt is spread over many steps, sized so the other streams' next token
 // is delayed by at most about one decode step), (3) samples the next token
 // of every decoding slot and hands its text to the job, (4) evaluates those
-// tokens together with one decode_batch call. HTTP threads never touch a Session:
+// tokens together with one decode_batch call. An embedding job (JobSpec::
+// embed) is prefilled the same way, from an empty cache and without logits,
+// its hidden states mean-pooled chunk by chunk; it ends when its last chunk ran. HTTP threads never touch a Session:
 // they submit Jobs and read their output through the Job's own lock.
 #pragma once
 
@@ -19,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "hy2bit/embedding.h"
 #include "hy2bit/generate.h"
 #include "hy2bit/model.h"
 #include "server/api_error.h"
@@ -29,7 +32,9 @@ namespace hy2bit::server {
 
 // What one job asks for: a prompt (token ids) and how to continue it.
 struct JobSpec {
-  std::vector<int32_t> prompt;  // 1..n_ctx-1 tokens, ids valid
+  std::vector<int32_t> prompt;  // 1..n_ctx-1 tokens (embed: 1..n_ctx), ids valid
+  bool embed = false;           // an embedding of the prompt instead of a reply (options unused)
+  bool normalize = true;        // embed: L2-normalise it
   GenerateOptions options;      // max_tokens 0: no reply, only the prompt's log-probabilities
   int32_t prompt_logprobs = -1; // -1: none; N >= 0: log p of each prompt token after the first, with the top N
   int32_t logprobs = -1;        // -1: none; N >= 0: log p of each generated token, with the top N
@@ -44,6 +49,7 @@ struct JobUpdate {
   bool done = false;                     // the job is over; the fields below are final
   std::optional<ApiError> error;         // the job failed (or the server is stopping)
   GenerateResult result;                 // counts and finish reason (result.text: the whole reply)
+  std::vector<float> embedding;          // embed jobs: n_embd floats, set with done
 
   bool empty() const { return !done && text.empty() && logprobs.empty() && prompt_logprobs.empty(); }
 };
@@ -64,6 +70,7 @@ class Job {
   void set_prompt_logprobs(std::vector<TokenLogprob> prompt_logprobs);
   void append(std::string_view text, std::optional<TokenLogprob> logprob);
   void finish(const GenerateResult& result);
+  void finish_embedding(std::vector<float> embedding);
   void fail(ApiError error);
 
  private:
@@ -115,6 +122,7 @@ class Scheduler {
     std::unique_ptr<Generation> generation;
     std::vector<float> first_logits;           // n_vocab: what the first token is sampled from (logprobs only)
     std::span<const float> logits;             // what the next token is sampled from (logprobs only)
+    std::optional<MeanPool> embedding;         // embed jobs: the hidden states pooled so far
     int64_t prefilled = -1;                    // >= 0: prompt tokens in the cache so far, the reply not started
     uint64_t admitted = 0;                     // admission order (prefill goes first come, first served)
   };
@@ -125,6 +133,7 @@ class Scheduler {
   void purge_cancelled_locked();
   Slot* pick_slot(const std::vector<int32_t>& prompt);
   void start_job(Slot& slot);
+  void finish_embedding(Slot& slot);
   Status eval_prompt_for_logprobs(Slot& slot);
   int32_t likeliest_end_token(std::span<const float> logits) const;
   void step();
