@@ -141,8 +141,13 @@ async function testOpenAI(OpenAI, base) {
   const bad = await rejection(client.chat.completions.create({ ...request, temperature: -1 }), 'openai: a bad temperature');
   check(bad.status === 400 && /temperature/.test(bad.message), 'openai: a bad field is a 400 naming it', bad.message);
 
-  // EMBEDDINGS (openai): add client.embeddings.create checks here once this
-  // branch has /v1/embeddings (the embeddings routes live in another branch).
+  const embedded = await client.embeddings.create({ model: 'hy-tiny', input: ['first text', 'second text'] });
+  check(embedded.data.length === 2 && embedded.data.every((d, i) => d.index === i), 'openai: two embeddings in order');
+  const v0 = embedded.data[0].embedding;
+  const norm = Math.sqrt(v0.reduce((a, x) => a + x * x, 0));
+  check(v0.length > 0 && Math.abs(norm - 1) < 1e-4, 'openai: an L2-normalised embedding', `norm ${norm}`);
+  check(v0.some((x, i) => x !== embedded.data[1].embedding[i]), 'openai: different texts, different embeddings');
+  check(embedded.usage.prompt_tokens > 0, 'openai: embeddings usage', JSON.stringify(embedded.usage));
 }
 
 // ---- the ollama client on /api -------------------------------------------------------
@@ -220,7 +225,9 @@ async function testOllama(Ollama, base) {
   const missing = await rejection(ollama.show({ model: 'llama3' }), 'ollama: show of another model');
   check(missing.status_code === 404 && missing.error === 'model "llama3" not found', 'ollama: another model is a 404');
 
-  // EMBEDDINGS (ollama): add ollama.embed checks here once this branch has /api/embed.
+  const embedded = await ollama.embed({ model: models[0].name, input: ['first text', 'second text'] });
+  check(embedded.embeddings.length === 2 && embedded.embeddings[0].length > 0, 'ollama: embed gives two vectors');
+  check(embedded.prompt_eval_count > 0, 'ollama: embed counts its tokens', JSON.stringify(embedded.prompt_eval_count));
 }
 
 // ---- main ------------------------------------------------------------------------------
