@@ -18,6 +18,9 @@ struct LoadOptions {
   int n_threads = 0;        // worker threads for this model's sessions; 0 = physical cores
   bool vocab_only = false;  // load only the tokenizer (tokenize works, sessions do not)
   std::string isa = "";     // kernel path ("scalar", "avx2", ...); empty: HY2BIT_ISA or the best
+  // A GGUF image already in memory, read instead of model_path (which then
+  // only names it in messages). It must outlive the model; it is used in place.
+  std::span<const uint8_t> model_bytes = {};
 };
 
 // What a user wants to know about a loaded model (printed by info and bench).

@@ -69,9 +69,13 @@ Model::~Model() = default;
 
 Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
   auto impl = std::make_unique<Impl>();
-  Result<std::unique_ptr<gguf::MappedFile>> mapped = gguf::MappedFile::open(options.model_path);
-  if (!mapped) return mapped.error();
-  impl->mapped = std::move(mapped).value();
+  if (!options.model_bytes.empty()) {
+    impl->mapped = gguf::MappedFile::borrow(options.model_path, options.model_bytes);
+  } else {
+    Result<std::unique_ptr<gguf::MappedFile>> mapped = gguf::MappedFile::open(options.model_path);
+    if (!mapped) return mapped.error();
+    impl->mapped = std::move(mapped).value();
+  }
   Result<gguf::File> file = gguf::File::parse(impl->mapped->bytes());
   if (!file) return make_error(options.model_path, ": ", file.error().message);
   impl->file = std::move(file).value();

@@ -41,19 +41,23 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   if (S_ISDIR(st.st_mode)) return make_error("cannot map '", path, "': it is a directory, expected a file");
   if (!S_ISREG(st.st_mode)) return make_error("cannot map '", path, "': it is not a regular file");
   const auto size = static_cast<size_t>(st.st_size);
-  if (size == 0) return std::unique_ptr<MappedFile>(new MappedFile(path, nullptr, 0));
+  if (size == 0) return std::unique_ptr<MappedFile>(new MappedFile(path, nullptr, 0, true));
 
   void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (data == MAP_FAILED) return system_error("map", path, errno);
-  return std::unique_ptr<MappedFile>(new MappedFile(path, static_cast<const uint8_t*>(data), size));
+  return std::unique_ptr<MappedFile>(new MappedFile(path, static_cast<const uint8_t*>(data), size, true));
+}
+
+std::unique_ptr<MappedFile> MappedFile::borrow(std::string name, std::span<const uint8_t> bytes) {
+  return std::unique_ptr<MappedFile>(new MappedFile(std::move(name), bytes.data(), bytes.size(), false));
 }
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (owned_ && data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 void MappedFile::release(std::span<const uint8_t> range) const {
-  if (range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+  if (!owned_ || range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
   const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(range.data()) + page - 1) / page * page;
   const uintptr_t end = (reinterpret_cast<uintptr_t>(range.data()) + range.size()) / page * page;

@@ -1,5 +1,5 @@
-// Shared generation flags, model loading (a path, a download or the demo
-// model) and the reply printer.
+// Shared generation flags, model loading (a path, a download or the
+// built-in default model) and the reply printer.
 #include "generation_flags.h"
 
 #include <sys/mman.h>
@@ -17,26 +17,14 @@
 #include <random>
 
 #include "commands.h"
+#include "default_model.h"
 #include "hy2bit/download.h"
 #include "hy2bit/reasoning.h"
 #include "progress.h"
-#include "model/test_model.h"
 
 namespace hy2bit::tools {
-namespace {
-
-std::string demo_model_path() {
-  const char* cache = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  std::filesystem::path dir = cache && *cache ? std::filesystem::path(cache)
-                                              : std::filesystem::path(home && *home ? home : ".") / ".cache";
-  return (dir / "hy2bit" / "demo-tiny.gguf").string();
-}
-
-}  // namespace
-
 void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
-  cmd.add_option("-m,--model", f.model_path, "GGUF model (default: a random-weight demo model)");
+  cmd.add_option("-m,--model", f.model_path, "GGUF model (default: the built-in 17M-parameter 2-bit poet, models/README.md)");
   add_model_source_flags(cmd, f.source);
   cmd.add_option("-t,--threads", f.n_threads, "threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd.add_option("-c,--ctx-size", f.n_ctx, "context size in tokens (prompt + reply)")->check(CLI::Range(int64_t{16}, int64_t{1} << 22))->capture_default_str();
@@ -108,22 +96,19 @@ Result<std::shared_ptr<Model>> load_model_for(const GenerationFlags& flags, cons
     Result<std::string> downloaded = downloaded_model(flags);
     if (!downloaded) return downloaded.error();
     path = *downloaded;
-  } else if (path.empty()) {
-    path = demo_model_path();
-    std::fprintf(stderr,
-                 "hy2bit %s: no -m given, so this is a RANDOM-WEIGHT DEMO model (%s): its replies are noise.\n"
-                 "  To run the real model: hy2bit %s -m HY-1.8B-2Bit-q2_0c.gguf -p \"写一副春联\"\n"
-                 "  (or convert the fp16 QDQ checkpoint: hy2bit quantize hunyuan-fp16-qdq.gguf hunyuan-q2_0c.gguf q2_0c)\n",
-                 command.c_str(), path.c_str(), command.c_str());
-    if (!std::filesystem::exists(path)) {
-      std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-      if (ec) return make_error("cannot create the cache folder for the demo model: ", ec.message());
-      Status written = model::write_test_model(model::test_model_preset_tiny(), path, {});
-      if (!written) return make_error("cannot write the demo model: ", written.error().message);
-    }
   }
-  Result<std::shared_ptr<Model>> model = Model::load({.model_path = path, .n_threads = flags.n_threads});
+  LoadOptions options{.model_path = path, .n_threads = flags.n_threads};
+  if (path.empty()) {
+    const DefaultModel& builtin = default_model();
+    std::fprintf(stderr,
+                 "hy2bit %s: no -m given, so this is the built-in %s: a 17M-parameter 2-bit\n"
+                 "  model that writes Chinese poems, spring couplets and English fortunes (models/README.md).\n"
+                 "  To run the real model: hy2bit %s -m HY-1.8B-2Bit-q2_0c.gguf\n",
+                 command.c_str(), builtin.name.c_str(), command.c_str());
+    options.model_path = "built-in " + builtin.name;
+    options.model_bytes = builtin.bytes;
+  }
+  Result<std::shared_ptr<Model>> model = Model::load(options);
   if (model && flags.compat.mlock && mlockall(MCL_CURRENT) != 0)
     return make_error("--mlock: cannot lock the model in RAM: ", std::strerror(errno),
                       " (raise the limit with `ulimit -l`)");

@@ -2,7 +2,7 @@
 // path, or -hf/-mu to download), threads, context, sampling (llama.cpp's
 // names and the model card's defaults), system prompt and how thinking is
 // shown; llama.cpp's flags that mean nothing here get a note or an error;
-// plus loading the model or, with no -m, the random-weight demo model.
+// plus loading the model or, with no -m, the built-in default model.
 #pragma once
 
 #include <CLI/CLI.hpp>

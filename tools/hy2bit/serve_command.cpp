@@ -69,7 +69,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions)");
   server::ServerOptions& s = o->server;
   GenerationFlags& f = o->flags;
-  cmd->add_option("-m,--model", f.model_path, "GGUF model (default: a random-weight demo model)");
+  cmd->add_option("-m,--model", f.model_path, "GGUF model (default: the built-in 17M-parameter 2-bit poet, models/README.md)");
   cmd->add_option("-t,--threads", f.n_threads, "threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("-c,--ctx-size", f.n_ctx, "context per slot in tokens (prompt + reply)")->check(CLI::Range(int64_t{16}, int64_t{1} << 22))->capture_default_str();
   cmd->add_option("-b,--batch-size", f.n_batch, "prompt tokens per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
