@@ -6,32 +6,12 @@
 // weights are random, so replies are checked for shape, counts and
 // determinism, not meaning; forced tool calls (openai's tool_choice) and
 // schemas make the content checkable. Any failed check exits 1.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { check, parseArgs, passedChecks, startServe } from '../support/node/harness.mjs';
 
-// ---- arguments, checks, the server process ------------------------------------
-
-function parseArgs(argv) {
-  const args = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!['hy2bit', 'model', 'modules'].includes(key) || i + 1 >= argv.length)
-      throw new Error(`unknown or incomplete argument '${argv[i]}'`);
-    args[key] = argv[i + 1];
-  }
-  for (const key of ['hy2bit', 'model', 'modules'])
-    if (!args[key]) throw new Error(`--${key} is required`);
-  return args;
-}
-
-let passed = 0;
-function check(condition, what, detail = '') {
-  if (!condition) throw new Error(`FAILED: ${what}${detail ? ` (${detail})` : ''}`);
-  passed += 1;
-  console.log(`ok ${passed} - ${what}`);
-}
+// ---- checks -------------------------------------------------------------------------
 
 // Resolves with the error a promise rejects with (a check fails if it resolves).
 async function rejection(promise, what) {
@@ -41,27 +21,6 @@ async function rejection(promise, what) {
     return e;
   }
   throw new Error(`FAILED: ${what} (it succeeded)`);
-}
-
-// `hy2bit serve` on port 0; resolves with {port, process} once it prints its address.
-function startServe(args) {
-  const child = spawn(args.hy2bit, ['serve', '-m', args.model, '--port', '0', '-t', '1', '-c', '2048',
-    '--alias', 'hy-tiny', '--log-format', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`hy2bit serve printed no address in 30 s: ${stderr}`)), 30000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), process: child });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`hy2bit serve exited with ${code}: ${stderr}`)));
-  });
 }
 
 const WEATHER_TOOL = {
@@ -233,12 +192,12 @@ async function testOllama(Ollama, base) {
 // ---- main ------------------------------------------------------------------------------
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), ['hy2bit', 'model', 'modules'], ['hy2bit', 'model', 'modules']);
   const require = createRequire(path.join(path.resolve(args.modules), 'node_modules', 'index.js'));
   const load = async (name) => import(pathToFileURL(require.resolve(name)).href);
   const OpenAI = (await load('openai')).default;
   const { Ollama } = await load('ollama');
-  const serve = await startServe(args);
+  const serve = await startServe(args.hy2bit, args.model, ['-c', '2048', '--alias', 'hy-tiny', '--log-format', 'none']);
   try {
     const base = `http://127.0.0.1:${serve.port}`;
     await testOpenAI(OpenAI, base);
@@ -246,7 +205,7 @@ async function main() {
   } finally {
     serve.process.kill('SIGTERM');
   }
-  console.log(`all ${passed} checks passed`);
+  console.log(`all ${passedChecks()} checks passed`);
 }
 
 main().catch((e) => {

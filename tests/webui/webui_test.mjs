@@ -4,57 +4,14 @@
 // stops, toggles thinking and reads what the page shows. The tiny model's
 // replies are noise (random weights); the think block is checked against a
 // scripted stream (scripted_server.mjs). Any failed check exits 1.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { startScriptedServer } from './scripted_server.mjs';
+import { check, parseArgs, passedChecks, startServe } from '../support/node/harness.mjs';
 
-// ---- arguments, checks, the server process ------------------------------------
-
-function parseArgs(argv) {
-  const args = { chromium: '/usr/bin/chromium' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!['hy2bit', 'model', 'modules', 'chromium', 'screenshot'].includes(key) || i + 1 >= argv.length) {
-      throw new Error(`unknown or incomplete argument '${argv[i]}'`);
-    }
-    args[key] = argv[i + 1];
-  }
-  for (const key of ['hy2bit', 'model', 'modules'])
-    if (!args[key]) throw new Error(`--${key} is required`);
-  return args;
-}
-
-let passed = 0;
-const t0 = Date.now();
-function check(condition, what, detail = '') {
-  if (!condition) throw new Error(`FAILED: ${what}${detail ? ` (${detail})` : ''}`);
-  passed += 1;
-  console.log(`ok ${passed} - ${what} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
-}
-
-// `hy2bit serve` on port 0; resolves with {port, process} once it prints its address.
-function startServe(args, extra) {
-  const child = spawn(args.hy2bit, ['serve', '-m', args.model, '--port', '0', '-t', '1', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`hy2bit serve printed no address in 30 s: ${stderr}`)), 30000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), process: child });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`hy2bit serve exited with ${code}: ${stderr}`)));
-  });
-}
+// ---- waiting on the server -------------------------------------------------------
 
 async function metric(port, name) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -286,8 +243,11 @@ async function testThinkBlock(page, origin, scripted) {
   await page.locator('.switch').click();
   await setSettings(page, { apiKey: 'page-key' });
   const withKey = page.waitForRequest((r) => r.url().endsWith('/v1/chat/completions'));
+  const seenBefore = scripted.requests.length;
   await sendWithEnter(page, 'And 7 x 8?');
   check((await withKey).headers().authorization === 'Bearer page-key', 'the API key from Settings goes in the Authorization header');
+  // The page has sent it; the scripted server may not have read it yet.
+  await until('the scripted server reads the request', () => scripted.requests.length > seenBefore);
   check(scripted.requests.at(-1).chat_template_kwargs?.enable_thinking === false, 'switching thinking off changes the request');
   check((await waitReplyEnd(page)) === 'done' && await lastReply(page).locator('.thinking').isHidden(),
     'with thinking off there is no think block');
@@ -297,7 +257,7 @@ async function testThinkBlock(page, origin, scripted) {
 
 // `hy2bit serve --no-webui`: no page, a 404 that says why, the API still there.
 async function testNoWebui(args) {
-  const serve = await startServe(args, ['--no-webui']);
+  const serve = await startServe(args.hy2bit, args.model, ['--no-webui']);
   try {
     const root = await fetch(`http://127.0.0.1:${serve.port}/`);
     const body = await root.json();
@@ -357,14 +317,15 @@ async function takeScreenshot(browser, upstreamPort, out) {
 // ---- main -------------------------------------------------------------------------------
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), ['hy2bit', 'model', 'modules', 'chromium', 'screenshot'],
+    ['hy2bit', 'model', 'modules'], { chromium: '/usr/bin/chromium' });
   const require = createRequire(path.join(path.resolve(args.modules), 'node_modules', 'index.js'));
   const { chromium } = require('playwright-core');
   if (!fs.existsSync(args.chromium)) throw new Error(`no Chromium at ${args.chromium}: run scripts/setup.sh`);
 
   const started = Date.now();
   // One slot: the request after a stopped one only runs if the stop freed it.
-  const serve = await startServe(args, ['--parallel', '1', '-c', '8192']);
+  const serve = await startServe(args.hy2bit, args.model, ['--parallel', '1', '-c', '8192']);
   const origin = `http://127.0.0.1:${serve.port}`;
   const scripted = await startScriptedServer({ upstreamPort: serve.port, script: scriptFor, tokenDelayMs: 40 });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'hy2bit-webui-'));
@@ -405,11 +366,11 @@ async function main() {
     serve.process.kill('SIGTERM');
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  console.log(`${passed} passed, 0 failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(`${passedChecks()} passed, 0 failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 main().catch((err) => {
   console.error(err.message || err);
-  console.log(`${passed} passed, 1 failed`);
+  console.log(`${passedChecks()} passed, 1 failed`);
   process.exit(1);
 });
