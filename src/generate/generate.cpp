@@ -189,18 +189,24 @@ std::string Generation::sample() {
   State& s = *state_;
   if (s.finished || s.pending >= 0) return {};
   int32_t token = -1;
+  FinishReason no_token = FinishReason::kStop;  // why the reply ends if no token comes
   if (s.matcher) {
-    int64_t budget = s.session->n_ctx() - s.session->n_past();  // tokens left, this one included
+    const int64_t context_left = s.session->n_ctx() - s.session->n_past();  // this token included
+    int64_t budget = context_left;
     if (s.options.max_tokens >= 0)
       budget = std::min<int64_t>(budget, s.options.max_tokens - static_cast<int64_t>(s.result.tokens.size()));
     token = sample_with_grammar(*s.matcher, *s.vocab, s.session->model(), s.logits, std::max<int64_t>(budget, 1),
                                 *s.sampler, s.masked);
+    // No token although the grammar's value is not whole: it cannot be
+    // finished in the tokens left, so the reply was cut short, not stopped.
+    if (token < 0 && !s.matcher->can_end())
+      no_token = budget < context_left ? FinishReason::kLength : FinishReason::kContextFull;
   } else {
     token = s.sampler->sample(s.logits);
   }
   if (token < 0 || is_end_of_generation(s.session->model(), token)) {
     std::string tail = s.release_held_text();
-    s.finish(FinishReason::kStop);
+    s.finish(token < 0 ? no_token : FinishReason::kStop);
     return tail;
   }
   s.result.tokens.push_back(token);

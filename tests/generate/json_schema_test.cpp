@@ -219,6 +219,23 @@ TEST(ConstrainedGeneration, JsonObjectRepliesAlwaysParse) {
   expect_valid_replies(model, json_object_grammar(), json{{"type", "object"}}, 12, 64);
 }
 
+// A grammar whose shortest value needs more tokens than max_tokens leaves:
+// the reply is cut short ("length"), never a "stop" that claims it is done.
+TEST(ConstrainedGeneration, AValueThatCannotFitEndsAsLength) {
+  std::shared_ptr<Model> model = load_tiny();
+  ASSERT_TRUE(model);
+  Result<std::unique_ptr<Session>> session = Session::create(model, {.n_ctx = 512, .n_batch = 64});
+  ASSERT_TRUE(session.ok());
+  const std::vector<int32_t> prompt = {984, 987, 40, 41, 42, 988};
+  GenerateOptions options;
+  options.max_tokens = 4;
+  options.grammar = "root ::= \"" + std::string(64, 'x') + "\" [0-9]{64}";
+  Result<GenerateResult> r = generate(**session, prompt, options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->finish, FinishReason::kLength) << r->text;
+  EXPECT_LE(r->tokens.size(), 4u);
+}
+
 TEST(ConstrainedGeneration, BadGrammarIsAnError) {
   std::shared_ptr<Model> model = load_tiny();
   ASSERT_TRUE(model);
