@@ -6,6 +6,7 @@
 
 #include "convert/hf_vocab.h"
 #include "convert/json_util.h"
+#include "text/base64.h"
 
 namespace hy2bit::convert {
 namespace {
@@ -43,40 +44,6 @@ std::optional<std::string> token_text(const Json& v) {
   return std::nullopt;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Standard base64 with '=' padding; nullopt on any malformed input.
-std::optional<std::string> base64_decode(std::string_view s) {
-  if (s.empty() || s.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < s.size(); i += 4) {
-    int v[4];
-    int n_pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = s[i + k];
-      if (c == '=' && i + 4 == s.size() && k >= 2) {
-        v[k] = 0;
-        ++n_pad;
-      } else {
-        if (n_pad > 0) return std::nullopt;  // data after padding
-        v[k] = base64_value(c);
-        if (v[k] < 0) return std::nullopt;
-      }
-    }
-    const uint32_t bits = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out += static_cast<char>(bits >> 16);
-    if (n_pad < 2) out += static_cast<char>((bits >> 8) & 0xff);
-    if (n_pad < 1) out += static_cast<char>(bits & 0xff);
-  }
-  return out;
-}
 
 // GPT-2 bytes_to_unicode: printable bytes map to themselves, the other 68 to
 // U+0100 upwards in byte order.
@@ -244,7 +211,7 @@ Result<TiktokenRanks> parse_tiktoken_ranks(std::string_view text) {
     if (space == std::string_view::npos)
       return make_error("tiktoken ranks line ", line_no, ": expected \"<base64 token> <rank>\"");
     const std::string_view rank_text = line.substr(space + 1);
-    std::optional<std::string> token = base64_decode(line.substr(0, space));
+    std::optional<std::string> token = text::base64_decode(line.substr(0, space));
     if (!token) return make_error("tiktoken ranks line ", line_no, ": the token is not valid base64");
     if (rank_text.empty() || rank_text.size() > 10 ||
         !std::all_of(rank_text.begin(), rank_text.end(), [](char c) { return c >= '0' && c <= '9'; }))

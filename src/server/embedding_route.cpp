@@ -14,34 +14,19 @@
 #include "hy2bit/embedding.h"
 #include "server/request_parsing.h"
 #include "server/routes.h"
+#include "text/base64.h"
 
 namespace hy2bit::server {
 namespace {
 
 using nlohmann::json;
 
-// Standard base64 (with '=' padding) of `bytes`.
-std::string base64_encode(const uint8_t* bytes, size_t n) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((n + 2) / 3 * 4);
-  for (size_t i = 0; i < n; i += 3) {
-    const uint32_t b0 = bytes[i], b1 = i + 1 < n ? bytes[i + 1] : 0, b2 = i + 2 < n ? bytes[i + 2] : 0;
-    const uint32_t triple = (b0 << 16) | (b1 << 8) | b2;
-    out += kAlphabet[(triple >> 18) & 63];
-    out += kAlphabet[(triple >> 12) & 63];
-    out += i + 1 < n ? kAlphabet[(triple >> 6) & 63] : '=';
-    out += i + 2 < n ? kAlphabet[triple & 63] : '=';
-  }
-  return out;
-}
-
 // OpenAI's encoding_format "base64": the float32 values as little-endian bytes.
 std::string floats_as_base64(const std::vector<float>& values) {
   static_assert(std::endian::native == std::endian::little, "base64 embeddings assume a little-endian host");
   std::vector<uint8_t> bytes(values.size() * sizeof(float));
   std::memcpy(bytes.data(), values.data(), bytes.size());
-  return base64_encode(bytes.data(), bytes.size());
+  return text::base64_encode(bytes);
 }
 
 // Embeddings of one request's inputs, in input order.

@@ -13,6 +13,7 @@
 #include "hy2bit/embedding.h"
 #include "hy2bit/generate.h"
 #include "server/server_test_util.h"
+#include "text/base64.h"
 
 namespace hy2bit::server::test {
 namespace {
@@ -45,31 +46,12 @@ double norm(const json& v) {
 }
 
 std::vector<float> decode_base64_floats(const std::string& text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::vector<uint8_t> bytes;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    const int v = value(c);
-    EXPECT_GE(v, 0) << "not base64: " << c;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      bytes.push_back(static_cast<uint8_t>((acc >> bits) & 0xff));
-    }
-  }
-  EXPECT_EQ(bytes.size() % 4, 0u);
-  std::vector<float> floats(bytes.size() / 4);
-  std::memcpy(floats.data(), bytes.data(), floats.size() * 4);
+  const std::optional<std::string> bytes = text::base64_decode(text);
+  EXPECT_TRUE(bytes.has_value()) << "not base64: " << text;
+  if (!bytes) return {};
+  EXPECT_EQ(bytes->size() % 4, 0u);
+  std::vector<float> floats(bytes->size() / 4);
+  std::memcpy(floats.data(), bytes->data(), floats.size() * 4);
   return floats;
 }
 
