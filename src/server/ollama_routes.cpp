@@ -201,6 +201,15 @@ std::optional<ApiError> read_body(const std::string& text, ordered_json& out) {
   return std::nullopt;
 }
 
+// What chat and generate both start with: the body read and checked, and
+// the fields they share translated into `openai`.
+std::optional<ApiError> read_request(const RouteContext& ctx, const std::string& text, ordered_json& body,
+                                     ordered_json& openai, OllamaExtras& extras) {
+  if (auto e = read_body(text, body)) return e;
+  openai = ordered_json::object();
+  return translate_common(body, ctx.scheduler->n_ctx(), openai, extras);
+}
+
 // ---- running a request ----------------------------------------------------------
 
 // What a reply needs besides its job.
@@ -358,11 +367,9 @@ bool names_served_model(const RouteContext& ctx, const std::string& name) {
 
 void handle_chat(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
   const Clock::time_point started = Clock::now();
-  ordered_json body;
-  if (auto e = read_body(request_body, body)) return send_error(res, *e, *ctx.metrics);
-  ordered_json openai = ordered_json::object();
+  ordered_json body, openai;
   OllamaExtras extras;
-  if (auto e = translate_common(body, ctx.scheduler->n_ctx(), openai, extras)) return send_error(res, *e, *ctx.metrics);
+  if (auto e = read_request(ctx, request_body, body, openai, extras)) return send_error(res, *e, *ctx.metrics);
   if (auto e = translate_messages(body, openai)) return send_error(res, *e, *ctx.metrics);
   if (body.contains("tools") && !body["tools"].is_null()) openai["tools"] = body["tools"];
   run_chat(ctx, openai, extras, Endpoint::kChat, started, res);
@@ -370,11 +377,9 @@ void handle_chat(RouteContext& ctx, const std::string& request_body, httplib::Re
 
 void handle_generate(RouteContext& ctx, const std::string& request_body, httplib::Response& res) {
   const Clock::time_point started = Clock::now();
-  ordered_json body;
-  if (auto e = read_body(request_body, body)) return send_error(res, *e, *ctx.metrics);
-  ordered_json openai = ordered_json::object();
+  ordered_json body, openai;
   OllamaExtras extras;
-  if (auto e = translate_common(body, ctx.scheduler->n_ctx(), openai, extras)) return send_error(res, *e, *ctx.metrics);
+  if (auto e = read_request(ctx, request_body, body, openai, extras)) return send_error(res, *e, *ctx.metrics);
 
   const auto prompt = body.find("prompt");
   if (prompt != body.end() && !prompt->is_null() && !prompt->is_string())
