@@ -181,6 +181,22 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     if (slots[t].logits) ++n_out;
   }
   if (n_out == 0) return;
+  // When the rows' destinations are consecutive (a perplexity chunk, a
+  // prompt's logits), the output head writes straight into them: no second
+  // buffer of n_out x n_vocab floats and no copy.
+  float* first_row = nullptr;
+  bool consecutive = true;
+  int64_t rows_seen = 0;
+  for (const TokenSlot& s : slots) {
+    if (!s.logits) continue;
+    if (first_row == nullptr) first_row = s.logits;
+    consecutive = consecutive && s.logits == first_row + rows_seen * c.n_vocab;
+    ++rows_seen;
+  }
+  if (consecutive) {
+    kernels::matmul(w.output, act.xb.data(), n_out, first_row, pool, act.scratch);
+    return;
+  }
   act.logits.resize(static_cast<size_t>(n_out * c.n_vocab));
   kernels::matmul(w.output, act.xb.data(), n_out, act.logits.data(), pool, act.scratch);
   int64_t row = 0;
