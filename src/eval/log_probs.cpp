@@ -14,17 +14,36 @@ struct RowMax {
   int32_t index;  // first index holding the maximum
 };
 
+// A row is 120k logits at the 1.8B vocabulary and a perplexity chunk scores
+// 256 rows, so these loops keep four independent chains (of compares, of
+// adds) instead of one long dependency chain.
+constexpr size_t kLanes = 4;
+
 RowMax row_max(std::span<const float> logits) {
-  RowMax m{logits[0], 0};
-  for (size_t i = 1; i < logits.size(); ++i)
-    if (logits[i] > m.value) m = {logits[i], static_cast<int32_t>(i)};
-  return m;
+  float max = logits[0];
+  const size_t n = logits.size(), whole = n / kLanes * kLanes;
+  if (whole > 0) {
+    float lane[kLanes] = {logits[0], logits[1], logits[2], logits[3]};
+    for (size_t i = 0; i < whole; i += kLanes)
+      for (size_t k = 0; k < kLanes; ++k) lane[k] = std::max(lane[k], logits[i + k]);
+    max = std::max(std::max(lane[0], lane[1]), std::max(lane[2], lane[3]));
+  }
+  for (size_t i = whole; i < n; ++i) max = std::max(max, logits[i]);
+  // The first index holding the maximum (argmax ties go to the lowest id;
+  // bounded, so that a row of NaNs cannot run past its end).
+  size_t at = 0;
+  while (at + 1 < n && !(logits[at] >= max)) ++at;
+  return {logits[at], static_cast<int32_t>(at)};
 }
 
 // log sum_i exp(logits[i] - max): the softmax's normaliser, relative to the max.
 double log_sum_exp_below(std::span<const float> logits, float max) {
-  double sum = 0;
-  for (float v : logits) sum += std::exp(v - max);  // float exp, double sum (as llama.cpp)
+  double lane[kLanes] = {0, 0, 0, 0};  // float exp, double sums (as llama.cpp)
+  const size_t n = logits.size(), whole = n / kLanes * kLanes;
+  for (size_t i = 0; i < whole; i += kLanes)
+    for (size_t k = 0; k < kLanes; ++k) lane[k] += std::exp(logits[i + k] - max);
+  double sum = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+  for (size_t i = whole; i < n; ++i) sum += std::exp(logits[i] - max);
   return std::log(sum);
 }
 
