@@ -1,11 +1,16 @@
 // Fuzz target: the server's request parsing, as the routes run it: the raw
-// body through parse_json_body (depth limit, UTF-8, object), then both the
-// chat and the completions parser, and on refusal the OpenAI error body the
-// client gets. Seeds: every body shape of /v1/chat/completions and
-// /v1/completions (fuzz/corpus/fuzz_request), dictionary of field names.
+// body through parse_json_body (depth limit, UTF-8, object), then the chat,
+// completions and embeddings parsers (/v1/embeddings, and ollama's /api/embed
+// and legacy /api/embeddings), and on refusal the OpenAI error body the
+// client gets. Seeds: every body shape of those routes
+// (fuzz/corpus/fuzz_request), dictionary of field names. (ollama's /api/chat
+// and /api/generate translate their bodies inside ollama_routes.cpp, which
+// needs the HTTP server; what they produce goes to the chat and completions
+// parsers fuzzed here.)
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "support.h"
 #include "server/api_error.h"
@@ -15,10 +20,19 @@ using namespace hy2bit;
 
 namespace {
 
+constexpr int64_t kVocab = 1000;
+
 void refuse(const Error& error) {
   fuzz::check(!error.message.empty(), "a refusal has a message");
   const std::string body = server::to_text(server::error_body(server::bad_request(error.message)));
   fuzz::check(!body.empty(), "the error body is JSON text");
+}
+
+// Completions prompts and embedding inputs: 1..kMaxPrompts, ids in the vocabulary.
+void check_prompts(const std::vector<server::PromptInput>& prompts) {
+  fuzz::check(!prompts.empty() && prompts.size() <= server::kMaxPrompts, "1..kMaxPrompts prompts");
+  for (const server::PromptInput& p : prompts)
+    for (int32_t id : p.tokens) fuzz::check(id >= 0 && id < kVocab, "prompt ids in the vocabulary");
 }
 
 }  // namespace
@@ -31,7 +45,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const SamplingOptions defaults;
-  constexpr int64_t kVocab = 1000;
   Result<server::ChatRequest> chat = server::parse_chat_request(*json, defaults, /*seed=*/7, kVocab);
   if (!chat) {
     refuse(chat.error());
@@ -41,13 +54,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Result<server::CompletionRequest> completion =
       server::parse_completion_request(*json, defaults, /*seed=*/7, kVocab);
-  if (!completion) {
-    refuse(completion.error());
-    return 0;
+  if (!completion) refuse(completion.error());
+  else check_prompts(completion->prompts);
+
+  Result<server::EmbeddingRequest> embedding = server::parse_embedding_request(*json, kVocab);
+  if (!embedding) refuse(embedding.error());
+  else check_prompts(embedding->inputs);
+  for (const bool legacy : {false, true}) {
+    Result<server::OllamaEmbedRequest> ollama = server::parse_ollama_embed_request(*json, legacy);
+    if (!ollama) refuse(ollama.error());
+    else fuzz::check(!ollama->inputs.empty() && ollama->inputs.size() <= server::kMaxPrompts,
+                     "1..kMaxPrompts ollama inputs");
   }
-  fuzz::check(!completion->prompts.empty() && completion->prompts.size() <= server::kMaxPrompts,
-              "1..kMaxPrompts prompts");
-  for (const server::PromptInput& p : completion->prompts)
-    for (int32_t id : p.tokens) fuzz::check(id >= 0 && id < kVocab, "prompt ids in the vocabulary");
   return 0;
 }

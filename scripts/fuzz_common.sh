@@ -3,7 +3,7 @@
 # Sourced, not run; expects the repository root as the working directory.
 
 fuzz_targets=(fuzz_gguf_model fuzz_tokenizer_gguf fuzz_tokenize fuzz_chat_template fuzz_reasoning fuzz_request
-  fuzz_convert_inputs fuzz_kld_base)
+  fuzz_convert_inputs fuzz_kld_base fuzz_grammar fuzz_tool_calls)
 
 fuzz_dict() {
   case "$1" in
@@ -11,6 +11,8 @@ fuzz_dict() {
     fuzz_request) echo fuzz/dict/json.dict ;;
     fuzz_convert_inputs) echo fuzz/dict/convert.dict ;;
     fuzz_kld_base) echo fuzz/dict/kld_base.dict ;;
+    fuzz_grammar) echo fuzz/dict/grammar.dict ;;
+    fuzz_tool_calls) echo fuzz/dict/tool_calls.dict ;;
     *) echo fuzz/dict/text.dict ;;
   esac
 }

@@ -46,6 +46,16 @@ size_t object_end(std::string_view text) {
   return std::string_view::npos;
 }
 
+// Whether `v` is a string holding the JSON text of an object (OpenAI's form
+// of arguments, which some models copy): only then is it a call's arguments,
+// since ToolCall::arguments is JSON text that render_tool_calls writes back
+// into the prompt unquoted.
+bool holds_json_object(const json& v) {
+  if (!v.is_string()) return false;
+  const std::string& text = v.get_ref<const std::string&>();
+  return grammar::json_nesting_within(text, 128) && json::parse(text, nullptr, /*allow_exceptions=*/false).is_object();
+}
+
 }  // namespace
 
 std::string render_tools_preamble(std::string_view tools_json, std::string_view system, bool has_system) {
@@ -171,7 +181,7 @@ void ToolCallStream::scan(Update& out) {
                                                                   : json(json::value_t::discarded);
         const bool has_name = call.is_object() && call.contains("name") && call["name"].is_string();
         const json* args = has_name && call.contains("arguments") ? &call["arguments"] : nullptr;
-        if (!has_name || (args && !args->is_object() && !args->is_string())) {
+        if (!has_name || (args && !args->is_object() && !holds_json_object(*args))) {
           error_ = "a <tool_calls> entry is not {\"name\": string, \"arguments\": object}";
           out = release_raw(std::move(out));
           return;

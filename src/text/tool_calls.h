@@ -42,7 +42,8 @@ std::string render_tools_preamble(std::string_view tools_json, std::string_view 
 std::string render_tool_calls(const std::vector<ToolCall>& calls);
 
 // A reply split into text and calls. A malformed <tool_calls> block (JSON
-// that does not parse, not an array, an entry without a string "name", an
+// that does not parse, not an array, an entry without a string "name",
+// "arguments" neither an object nor a string holding a JSON object, an
 // unclosed block) leaves the whole reply as content and says why in `error`.
 struct ParsedToolCalls {
   std::string content;           // the text outside the block, "助手：" prefix removed

@@ -96,6 +96,33 @@ TEST(ToolParse, ScriptedRepliesWholeAndStreamed) {
             R"({"a":1})");
 }
 
+// fuzz_tool_calls (fuzz/corpus/fuzz_tool_calls/reply-string-args-not-json):
+// arguments given as a string that is not a JSON object were passed through,
+// so ToolCall::arguments was not JSON and render_tool_calls wrote
+// `"arguments": hello` into the next prompt. Such a block is malformed now.
+TEST(ToolParse, StringArgumentsMustHoldAJsonObject) {
+  for (const std::string bad : {
+           R"(<tool_calls>[{"name": "f", "arguments": "hello"}]</tool_calls>)",
+           R"(<tool_calls>[{"name": "f", "arguments": "[1, 2]"}]</tool_calls>)",
+           R"(<tool_calls>[{"name": "f", "arguments": "{\"a\": "}]</tool_calls>)",
+           R"(<tool_calls>[{"name": "f", "arguments": ""}]</tool_calls>)",
+       }) {
+    const ParsedToolCalls p = parse_tool_calls(bad);
+    EXPECT_NE(p.error, "") << bad;
+    EXPECT_TRUE(p.calls.empty()) << bad;
+    EXPECT_EQ(p.content, bad);
+  }
+  // A string nesting deeper than the block itself may is refused without parsing it.
+  const std::string deep = "<tool_calls>[{\"name\": \"f\", \"arguments\": \"" + std::string(100000, '[') + "\"}]</tool_calls>";
+  EXPECT_NE(parse_tool_calls(deep).error, "");
+  // Rendered back, a string-form call is an object the parser reads again.
+  const ParsedToolCalls ok = parse_tool_calls(R"(<tool_calls>[{"name": "f", "arguments": " {\"q\": 1} "}]</tool_calls>)");
+  ASSERT_EQ(ok.calls.size(), 1u);
+  const ParsedToolCalls again = parse_tool_calls(render_tool_calls(ok.calls));
+  ASSERT_EQ(again.calls.size(), 1u) << again.error;
+  EXPECT_EQ(nlohmann::json::parse(again.calls[0].arguments), nlohmann::json::parse(R"({"q": 1})"));
+}
+
 TEST(ToolParse, MalformedBlocksStayText) {
   for (const std::string bad : {
            R"(<tool_calls>{"name": "now"}</tool_calls>)",                    // not an array
