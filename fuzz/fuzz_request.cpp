@@ -3,10 +3,8 @@
 // completions and embeddings parsers (/v1/embeddings, and ollama's /api/embed
 // and legacy /api/embeddings), and on refusal the OpenAI error body the
 // client gets. Seeds: every body shape of those routes
-// (fuzz/corpus/fuzz_request), dictionary of field names. (ollama's /api/chat
-// and /api/generate translate their bodies inside ollama_routes.cpp, which
-// needs the HTTP server; what they produce goes to the chat and completions
-// parsers fuzzed here.)
+// (fuzz/corpus/fuzz_request), dictionary of field names. ollama's /api/chat
+// and /api/generate bodies have their own target, fuzz_ollama_request.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

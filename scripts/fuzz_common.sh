@@ -3,12 +3,13 @@
 # Sourced, not run; expects the repository root as the working directory.
 
 fuzz_targets=(fuzz_gguf_model fuzz_tokenizer_gguf fuzz_tokenize fuzz_chat_template fuzz_reasoning fuzz_request
-  fuzz_convert_inputs fuzz_kld_base fuzz_grammar fuzz_tool_calls)
+  fuzz_convert_inputs fuzz_kld_base fuzz_grammar fuzz_tool_calls fuzz_ollama_request)
 
 fuzz_dict() {
   case "$1" in
     fuzz_gguf_model|fuzz_tokenizer_gguf) echo fuzz/dict/gguf.dict ;;
     fuzz_request) echo fuzz/dict/json.dict ;;
+    fuzz_ollama_request) echo fuzz/dict/ollama.dict ;;
     fuzz_convert_inputs) echo fuzz/dict/convert.dict ;;
     fuzz_kld_base) echo fuzz/dict/kld_base.dict ;;
     fuzz_grammar) echo fuzz/dict/grammar.dict ;;
