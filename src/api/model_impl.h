@@ -1,5 +1,5 @@
-// What a public hy2bit::Model holds inside: the mapped GGUF file, its parsed
-// table, the transformer bound to it (absent for vocab-only loads), the
+// What a public hy2bit::Model holds inside: the mapped GGUF file, the
+// transformer bound to it (absent for vocab-only loads), the
 // tokenizer and the thread pool its sessions run on. Only src/ includes this.
 #pragma once
 
@@ -7,7 +7,6 @@
 #include <mutex>
 #include <vector>
 
-#include "gguf/gguf.h"
 #include "generate/grammar/matcher.h"
 #include "gguf/mapped_file.h"
 #include "hy2bit/model.h"
@@ -19,7 +18,6 @@ namespace hy2bit {
 
 struct Model::Impl {
   std::unique_ptr<gguf::MappedFile> mapped;          // the file's bytes; outlives all below
-  gguf::File file;                                   // views into `mapped`
   std::unique_ptr<model::Transformer> transformer;   // nullptr when loaded vocab-only
   std::unique_ptr<text::Tokenizer> tokenizer;
   std::vector<int32_t> end_tokens;                   // ids that end a reply

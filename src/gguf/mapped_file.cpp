@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -58,9 +59,18 @@ MappedFile::~MappedFile() {
 
 void MappedFile::release(std::span<const uint8_t> range) const {
   if (!owned_ || range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+  // A page fault maps the cached pages around it too (the kernel's
+  // fault_around_bytes, 64 KiB by default), so reading one tensor maps back
+  // the tail of the one released before it. Widening every release to that
+  // window, within the mapping, leaves none of those pages behind.
+  constexpr uintptr_t kFaultAround = 64 * 1024;
   const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(range.data()) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(range.data()) + range.size()) / page * page;
+  const uintptr_t window = std::max(kFaultAround, page);
+  const auto first = reinterpret_cast<uintptr_t>(data_);
+  const uintptr_t last = (first + size_ + page - 1) / page * page;  // the mapping ends on a page
+  const uintptr_t begin = std::max(first, reinterpret_cast<uintptr_t>(range.data()) / window * window);
+  const uintptr_t end =
+      std::min(last, (reinterpret_cast<uintptr_t>(range.data()) + range.size() + window - 1) / window * window);
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 

@@ -25,11 +25,12 @@ class MappedFile {
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
 
-  // Tells the OS the whole pages inside `range` (a part of bytes()) will not
-  // be needed soon: they leave this process's resident set and are read
-  // from the file again only if touched. Used once weights are repacked, so
-  // a model is not held twice. Ranges outside the mapping, and borrowed
-  // bytes, are left alone.
+  // Tells the OS the pages `range` (a part of bytes()) touches, widened to
+  // the kernel's fault-around window, will not be needed soon: they leave
+  // this process's resident set and are read from the page cache again only
+  // if touched (the bytes never change). Used once weights are repacked, so
+  // a model is not held twice, and for each token's embedding row once it is
+  // read. Ranges outside the mapping, and borrowed bytes, are left alone.
   void release(std::span<const uint8_t> range) const;
   const std::string& path() const { return path_; }
 

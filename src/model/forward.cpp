@@ -66,14 +66,13 @@ void rmsnorm_rows(float* out, const float* x, const std::vector<float>& weight, 
 
 Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file,
                                                        const kernels::KernelTable& kernels,
-                                                       const RepackedFn& on_repacked) {
+                                                       const ReleaseFn& release_file_bytes) {
   std::unique_ptr<Transformer> m(new Transformer());
-  m->file_ = &file;
   m->kernels_ = &kernels;
   Result<ModelConfig> config = read_config(file);
   if (!config) return config.error();
   m->config_ = std::move(config).value();
-  Result<ModelWeights> weights = bind_weights(file, m->config_, kernels, on_repacked);
+  Result<ModelWeights> weights = bind_weights(file, m->config_, kernels, release_file_bytes);
   if (!weights) return weights.error();
   m->weights_ = std::move(weights).value();
   return m;
@@ -117,11 +116,16 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   for (int64_t t = 0; t < n; ++t)
     rope_angles(&act.rope[t * c.n_rot], c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
 
-  // Embed: look up each token's row of token_embd, decoded to f32.
+  // Embed: look up each token's row of token_embd, decoded to f32. The
+  // rows' file pages are released at once: the table is read a row per
+  // token, and left mapped it would grow the resident set by a page (a
+  // large folio, on newer kernels) per new token.
   const uint64_t embd_row_bytes = w.token_embd.n_bytes / static_cast<uint64_t>(c.n_vocab);
   for (int64_t t = 0; t < n; ++t) {
-    const uint8_t* row = w.token_embd.data.data() + static_cast<uint64_t>(slots[t].token) * embd_row_bytes;
-    formats::dequantize(w.token_embd.type.id, row, &act.x[t * n_embd], n_embd);
+    const std::span<const uint8_t> row =
+        w.token_embd.data.subspan(static_cast<uint64_t>(slots[t].token) * embd_row_bytes, embd_row_bytes);
+    formats::dequantize(w.token_embd.type.id, row.data(), &act.x[t * n_embd], n_embd);
+    if (w.release_file_bytes) w.release_file_bytes(row);
   }
 
   for (int64_t il = 0; il < c.n_layer; ++il) {

@@ -24,19 +24,18 @@ namespace hy2bit::model {
 class Transformer {
  public:
   // Reads the config and binds the weights of `file` for the given kernel
-  // path. The file (and the bytes it views) must outlive the Transformer.
+  // path. The bytes the file views must outlive the Transformer; the parsed
+  // table itself need not.
   static Result<std::unique_ptr<Transformer>> bind(const gguf::File& file,
                                                    const kernels::KernelTable& kernels,
-                                                   const RepackedFn& on_repacked = {});
+                                                   const ReleaseFn& release_file_bytes = {});
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
-  const gguf::File& file() const { return *file_; }
   const kernels::KernelTable& kernels() const { return *kernels_; }
 
  private:
   Transformer() = default;
-  const gguf::File* file_ = nullptr;
   ModelConfig config_;
   ModelWeights weights_;
   const kernels::KernelTable* kernels_ = nullptr;

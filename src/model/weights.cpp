@@ -20,8 +20,8 @@ std::string shape_text(std::span<const int64_t> ne) {
 class Binder {
  public:
   Binder(const gguf::File& file, const kernels::KernelTable& kernels, kernels::WeightArena& arena,
-         const RepackedFn& on_repacked)
-      : file_(file), kernels_(kernels), arena_(arena), on_repacked_(on_repacked) {}
+         const ReleaseFn& release_file_bytes)
+      : file_(file), kernels_(kernels), arena_(arena), release_(release_file_bytes) {}
 
   // The tensor `name` with exactly the shape `ne`; nullptr + no error when
   // optional and absent.
@@ -41,13 +41,16 @@ class Binder {
     return t;
   }
 
-  // A 1-D vector (norm weight or bias) decoded to f32; empty when optional and absent.
+  // A 1-D vector (norm weight or bias) decoded to f32; empty when optional
+  // and absent. Its file pages are released like a repacked matrix's: the
+  // copy is all the model reads.
   Result<std::vector<float>> vector(const std::string& name, int64_t n, bool required = true) {
     Result<const gguf::TensorInfo*> t = find(name, {n}, required);
     if (!t) return t.error();
     if (!*t) return std::vector<float>{};
     std::vector<float> values(static_cast<size_t>(n));
     formats::dequantize((*t)->type.id, (*t)->data.data(), values.data(), n);
+    if (release_) release_((*t)->data);
     return values;
   }
 
@@ -67,7 +70,7 @@ class Binder {
     if (!prepared) return make_error("tensor '", t.name, "': ", prepared.error().message);
     file_bytes_ += t.n_bytes;
     repacked_bytes_ += prepared->repacked_bytes();
-    if (prepared->repacked_bytes() > 0 && on_repacked_) on_repacked_(t.data);
+    if (prepared->repacked_bytes() > 0 && release_) release_(t.data);
     return prepared;
   }
 
@@ -87,7 +90,7 @@ class Binder {
   const gguf::File& file_;
   const kernels::KernelTable& kernels_;
   kernels::WeightArena& arena_;
-  const RepackedFn& on_repacked_;
+  const ReleaseFn& release_;
   std::set<std::string_view> used_;
   uint64_t file_bytes_ = 0;
   uint64_t repacked_bytes_ = 0;
@@ -137,7 +140,7 @@ Result<LayerWeights> bind_layer(Binder& b, const ModelConfig& c, int64_t il) {
 }  // namespace
 
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
-                                  const kernels::KernelTable& kernels, const RepackedFn& on_repacked) {
+                                  const kernels::KernelTable& kernels, const ReleaseFn& release_file_bytes) {
   // The config may come from anywhere: block_count is checked against the
   // tensor table (and the last block's first tensor looked up) before anything
   // is reserved, so a huge count costs an error, not gigabytes.
@@ -150,7 +153,7 @@ Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& con
                       "' is missing from the model");
   ModelWeights w;
   w.arena = std::make_unique<kernels::WeightArena>(repacked_capacity(file));
-  Binder b(file, kernels, *w.arena, on_repacked);
+  Binder b(file, kernels, *w.arena, release_file_bytes);
   const int64_t n_vocab = config.n_vocab;
   if (n_vocab <= 0) return make_error("the model has no tokenizer.ggml.tokens array, so its vocabulary size is unknown");
 
@@ -175,6 +178,7 @@ Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& con
   }
   HY2BIT_TRY(b.check_all_used());
   w.matmul_bytes = b.file_bytes();
+  w.release_file_bytes = release_file_bytes;
   w.repacked_bytes = b.repacked_bytes();
   return w;
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "gguf/gguf.h"
@@ -35,6 +36,14 @@ struct LayerWeights {
   kernels::PreparedWeights ffn_down;        // {n_ff, n_embd}
 };
 
+// Called with file bytes the model is done with for now: a tensor's once the
+// kernels hold a repacked copy (so weights are never resident twice), and
+// the token_embd rows each forward pass has just looked up (so a long
+// generation does not map the embedding table page by page). The model
+// drops those pages from the resident set; touched again, they are read
+// from the page cache.
+using ReleaseFn = std::function<void(std::span<const uint8_t> file_bytes)>;
+
 struct ModelWeights {
   // Holds the repacked matrices below, in the order the forward pass reads them.
   std::unique_ptr<kernels::WeightArena> arena;
@@ -48,14 +57,12 @@ struct ModelWeights {
   // as stored in the file), and bytes of repacked copies.
   uint64_t matmul_bytes = 0;
   uint64_t repacked_bytes = 0;
-};
 
-// Called with a tensor's file bytes once the kernels hold a repacked copy of
-// it (the model releases those pages, so weights are never resident twice).
-using RepackedFn = std::function<void(std::span<const uint8_t> file_bytes)>;
+  ReleaseFn release_file_bytes;             // see ReleaseFn; may be empty
+};
 
 // Binds every tensor of `file` for `config` on the given kernel path.
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config,
-                                  const kernels::KernelTable& kernels, const RepackedFn& on_repacked = {});
+                                  const kernels::KernelTable& kernels, const ReleaseFn& release_file_bytes = {});
 
 }  // namespace hy2bit::model
