@@ -2,7 +2,8 @@
 # Long fuzz runs: scripts/fuzz.sh TARGET HOURS [libFuzzer flags...]
 # Builds the fuzz preset, fuzzes TARGET (see fuzz/, or `all`, one after the
 # other) for HOURS (a decimal: 0.5 is half an hour) at nice 10, and appends
-# the result (date, executions, speed, crashes, the command) to FUZZING.md.
+# the result (date, executions, speed, crashes, the command) to FUZZING.md's
+# table of long runs.
 # Extra flags go to libFuzzer, e.g. -runs=10000000 to stop at 10M executions.
 # The log is build-fuzz/logs/TARGET-DATE.log; a crashing input is saved
 # under build-fuzz/artifacts/TARGET/ (add it to fuzz/corpus/TARGET/ with a
@@ -36,6 +37,21 @@ elif [[ ! " ${fuzz_targets[*]} " == *" $target "* ]]; then
   exit 2
 fi
 
+# Adds a row at the end of FUZZING.md's "Long runs" table (at the end of the
+# file if it has none); two runs that end together take turns (flock).
+add_row() {
+  mkdir -p build-fuzz
+  (
+    flock 9
+    ROW="$1" awk '{ lines[NR] = $0 }
+      /^## / { in_runs = ($0 ~ /^## Long runs/) }
+      in_runs && /^[|] [0-9][0-9][0-9][0-9]-/ { last = NR }
+      END { for (i = 1; i <= NR; i++) { print lines[i]; if (i == last) print ENVIRON["ROW"] }
+            if (!last) print ENVIRON["ROW"] }' FUZZING.md > FUZZING.md.new
+    mv FUZZING.md.new FUZZING.md
+  ) 9> build-fuzz/.fuzzing-md.lock
+}
+
 [ -n "${FUZZ_NO_BUILD:-}" ] || fuzz_build > /dev/null
 status=0
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src fuzz || echo '+changes')"
@@ -59,6 +75,6 @@ for t in "${targets[@]}"; do
   rate=$(( execs / (elapsed > 0 ? elapsed : 1) ))
   row="| $started UTC | $t | $elapsed s | $execs | $rate/s | $result | \`scripts/fuzz.sh $t $hours $*\` at $commit |"
   echo "$row"
-  echo "$row" >> FUZZING.md
+  add_row "$row"
 done
 exit "$status"
