@@ -26,7 +26,8 @@ std::string describe_weight_types(const gguf::File& file) {
   return text;
 }
 
-ModelSummary summarize(const std::string& path, const gguf::File& file, const Model::Impl& impl) {
+// What the file says of itself (read before its metadata is dropped).
+ModelSummary summarize_file(const std::string& path, const gguf::File& file, const Model::Impl& impl) {
   ModelSummary s;
   s.path = path;
   s.architecture = std::string(model::kArchitecture);
@@ -38,7 +39,13 @@ ModelSummary summarize(const std::string& path, const gguf::File& file, const Mo
   s.file_bytes = impl.mapped->bytes().size();
   s.n_vocab = impl.tokenizer->n_vocab();
   if (Result<std::string_view> name = file.get_string("general.name")) s.name = std::string(*name);
-  if (!impl.transformer) return s;
+  return s;
+}
+
+// The bound model's shape, kernels and threads.
+void summarize_runtime(const Model::Impl& impl, ModelSummary& s) {
+  s.n_threads = impl.pool->size();
+  if (!impl.transformer) return;
   const model::ModelConfig& c = impl.transformer->config();
   s.isa = std::string(kernels::isa_name(impl.transformer->kernels()));
   s.n_layer = c.n_layer; s.n_embd = c.n_embd; s.n_ff = c.n_ff;
@@ -46,8 +53,6 @@ ModelSummary summarize(const std::string& path, const gguf::File& file, const Mo
   s.n_ctx_train = c.n_ctx_train;
   s.repacked_bytes = impl.transformer->weights().repacked_bytes;
   s.decode_bytes = impl.transformer->weights().matmul_bytes;
-  s.n_threads = impl.pool->size();
-  return s;
 }
 
 // EOS, EOT, EOM and Hunyuan's end-of-turn / end-of-sentence tokens when present.
@@ -76,10 +81,6 @@ Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
     if (!mapped) return mapped.error();
     impl->mapped = std::move(mapped).value();
   }
-  // The parsed table lives only while loading: its metadata values (three
-  // 48-byte values per vocabulary entry, 17 MB on a 120k vocabulary) are
-  // read into the tokenizer, the config and the summary, and nothing needs
-  // them afterwards; the tensors are bound to views into `mapped`.
   Result<gguf::File> file = gguf::File::parse(impl->mapped->bytes());
   if (!file) return make_error(options.model_path, ": ", file.error().message);
 
@@ -87,6 +88,18 @@ Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
   if (!tokenizer) return make_error(options.model_path, ": ", tokenizer.error().message);
   impl->tokenizer = std::make_unique<text::Tokenizer>(std::move(tokenizer).value());
   impl->end_tokens = find_end_tokens(*impl->tokenizer);
+  Result<model::ModelConfig> config = model::read_config(*file);
+  if (!options.vocab_only && !config) return make_error(options.model_path, ": ", config.error().message);
+  impl->summary = summarize_file(options.model_path, *file, *impl);
+
+  // The metadata has been read into the tokenizer, the config and the
+  // summary; its values (17 MB on a 120k vocabulary) are freed, and its
+  // pages leave the resident set, before the weights fill the arena, so
+  // loading peaks at what the model keeps. The parsed table itself lives
+  // only while loading: the tensors are bound to views into `mapped`.
+  file->drop_metadata();
+  impl->mapped->release(impl->mapped->bytes().first(
+      std::min<size_t>(file->data_offset(), impl->mapped->bytes().size())));
 
   if (!options.vocab_only) {
     Result<const kernels::KernelTable*> kernels = kernels::active_kernels();
@@ -100,7 +113,7 @@ Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
     // exists, so the model is never resident twice, not even while loading;
     // token_embd's rows are dropped after each lookup (model/weights.h).
     Result<std::unique_ptr<model::Transformer>> transformer = model::Transformer::bind(
-        *file, **kernels,
+        *file, std::move(config).value(), **kernels,
         [mapped = impl->mapped.get()](std::span<const uint8_t> bytes) { mapped->release(bytes); });
     if (!transformer) return make_error(options.model_path, ": ", transformer.error().message);
     impl->transformer = std::move(transformer).value();
@@ -110,19 +123,11 @@ Result<std::shared_ptr<Model>> Model::load(const LoadOptions& options) {
   }
   const int n_threads = options.n_threads > 0 ? options.n_threads : runtime::physical_core_count();
   impl->pool = std::make_unique<runtime::ThreadPool>(n_threads);
-  impl->summary = summarize(options.model_path, *file, *impl);
-  // Loading has read the whole file: the metadata into the tokenizer and
-  // the config, the weights into their repacked copies or f32 vectors.
-  // What the OS still maps of it (the metadata, and pages fault-around
+  summarize_runtime(*impl, impl->summary);
+  // Binding has read every tensor into a repacked copy or an f32 vector;
+  // what the OS still maps of the file (small tensors, and pages fault-around
   // mapped back beside released ones: 14 MB on the 1.8B model) leaves the
-  // resident set; a part read again later is mapped again from the cache.
-  impl->mapped->release(impl->mapped->bytes());
-  // Loading has read the whole file: the metadata into the tokenizer and
-  // the config (the vocabulary's strings, merges and scores are megabytes),
-  // the weights into their repacked copies. What the OS still maps of it (the
-  // metadata, small tensors, and the pages fault-around mapped back at each
-  // tensor's edges: 14 MB on the 1.8B model) leaves the resident set; a
-  // part read again later is mapped again from the page cache.
+  // resident set. A part read again later is mapped again from the cache.
   impl->mapped->release(impl->mapped->bytes());
   return std::shared_ptr<Model>(new Model(std::move(impl)));
 }

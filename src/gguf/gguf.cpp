@@ -397,6 +397,11 @@ std::optional<std::string_view> Value::as_string() const {
   return std::nullopt;
 }
 
+void File::drop_metadata() {
+  metadata_index_.clear();
+  std::vector<std::pair<std::string_view, Value>>().swap(metadata_);
+}
+
 const Array* Value::as_array() const { return std::get_if<Array>(&data); }
 
 Result<File> File::parse(std::span<const uint8_t> bytes) {

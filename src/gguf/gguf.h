@@ -89,6 +89,12 @@ class File {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find_tensor(std::string_view name) const;  // nullptr if absent
 
+  // Frees the metadata values and keeps the tensor table, for a reader that
+  // has taken what it needs from them (a model, once its tokenizer and config
+  // exist: three 48-byte values per vocabulary entry, 17 MB on a 120k
+  // vocabulary). find() then finds nothing.
+  void drop_metadata();
+
  private:
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;

@@ -67,11 +67,17 @@ void rmsnorm_rows(float* out, const float* x, const std::vector<float>& weight, 
 Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file,
                                                        const kernels::KernelTable& kernels,
                                                        const ReleaseFn& release_file_bytes) {
-  std::unique_ptr<Transformer> m(new Transformer());
-  m->kernels_ = &kernels;
   Result<ModelConfig> config = read_config(file);
   if (!config) return config.error();
-  m->config_ = std::move(config).value();
+  return bind(file, std::move(config).value(), kernels, release_file_bytes);
+}
+
+Result<std::unique_ptr<Transformer>> Transformer::bind(const gguf::File& file, ModelConfig config,
+                                                       const kernels::KernelTable& kernels,
+                                                       const ReleaseFn& release_file_bytes) {
+  std::unique_ptr<Transformer> m(new Transformer());
+  m->kernels_ = &kernels;
+  m->config_ = std::move(config);
   Result<ModelWeights> weights = bind_weights(file, m->config_, kernels, release_file_bytes);
   if (!weights) return weights.error();
   m->weights_ = std::move(weights).value();

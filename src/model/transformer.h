@@ -29,6 +29,11 @@ class Transformer {
   static Result<std::unique_ptr<Transformer>> bind(const gguf::File& file,
                                                    const kernels::KernelTable& kernels,
                                                    const ReleaseFn& release_file_bytes = {});
+  // The same with the config already read (read_config), so the file's
+  // metadata may be dropped first; only its tensor table is used.
+  static Result<std::unique_ptr<Transformer>> bind(const gguf::File& file, ModelConfig config,
+                                                   const kernels::KernelTable& kernels,
+                                                   const ReleaseFn& release_file_bytes = {});
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }

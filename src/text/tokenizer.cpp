@@ -123,11 +123,13 @@ struct BpeScratch {
 // Strings, lookup tables and merges; owned by the Tokenizer.
 struct Tokenizer::Vocab {
   // Token texts back to back: id i is texts[text_offsets[i] .. text_offsets[i+1]).
+  // Offsets are 32-bit (a vocabulary's text is megabytes; from_gguf refuses
+  // one past 4 GiB), which halves them: 1 MB less for a 120k vocabulary.
   std::string texts;
-  std::vector<size_t> text_offsets;
+  std::vector<uint32_t> text_offsets;
   // token_piece() for render_special = true, same layout.
   std::string pieces;
-  std::vector<size_t> piece_offsets;
+  std::vector<uint32_t> piece_offsets;
   // Symbols are interned strings: ids below n_vocab are tokens; strings that
   // occur only in merges get n_vocab + index into extra_texts.
   SymbolIndex symbol_index;  // symbol text -> symbol id
@@ -338,8 +340,11 @@ Result<Tokenizer> Tokenizer::from_gguf(const gguf::File& file) {
     } else {
       vb.texts += t;
     }
-    vb.text_offsets.push_back(vb.texts.size());
+    if (vb.texts.size() > std::numeric_limits<uint32_t>::max())
+      return make_error("metadata key '", kTokensKey, "' holds more than 4 GiB of token text");
+    vb.text_offsets.push_back(static_cast<uint32_t>(vb.texts.size()));
   }
+  vb.texts.shrink_to_fit();  // grown by appending: up to twice its size
   // Index the texts (llama.cpp asserts that they are distinct; here it is an Error).
   vb.symbol_index.reserve(n_vocab + 1024);
   for (size_t i = 0; i < n_vocab; ++i) {
@@ -458,8 +463,11 @@ Result<Tokenizer> Tokenizer::from_gguf(const gguf::File& file) {
       }
       default: break;  // unused, undefined: no text (as llama.cpp)
     }
-    vb.piece_offsets.push_back(vb.pieces.size());
+    if (vb.pieces.size() > std::numeric_limits<uint32_t>::max())
+      return make_error("metadata key '", kTokensKey, "' decodes to more than 4 GiB of token text");
+    vb.piece_offsets.push_back(static_cast<uint32_t>(vb.pieces.size()));
   }
+  vb.pieces.shrink_to_fit();
 
   Result<PreTokenizer> pre = PreTokenizer::create();
   if (!pre) return pre.error();

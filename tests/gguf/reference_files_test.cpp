@@ -140,6 +140,23 @@ TEST(GgufReferenceFiles, VocabularyFileParses) {
 
 // Copying metadata and tensor bytes through the writer gives llama.cpp's file
 // byte for byte: same header, value encodings, table, padding and offsets.
+// A loaded model keeps only the tensor table (hy2bit::Model drops the rest).
+TEST(GgufReferenceFiles, DroppingTheMetadataKeepsTheTensorTable) {
+  Loaded loaded = load("models/hy-tiny-q8_0.gguf");
+  const size_t n_tensors = loaded.file.tensors().size();
+  const TensorInfo before = *loaded.file.find_tensor("token_embd.weight");
+  ASSERT_NE(loaded.file.find("tokenizer.ggml.tokens"), nullptr);
+  loaded.file.drop_metadata();
+  EXPECT_TRUE(loaded.file.metadata().empty());
+  EXPECT_EQ(loaded.file.find("tokenizer.ggml.tokens"), nullptr);
+  EXPECT_FALSE(loaded.file.get_string("general.architecture").ok());
+  EXPECT_EQ(loaded.file.tensors().size(), n_tensors);
+  const TensorInfo* after = loaded.file.find_tensor("token_embd.weight");
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(after->data.data(), before.data.data());
+  EXPECT_EQ(after->n_bytes, before.n_bytes);
+}
+
 TEST(GgufReferenceFiles, WriterReproducesLlamaCppFilesExactly) {
   for (const char* name : {"models/hy-tiny-q2_0c.gguf", "models/hy-tiny-q4_0.gguf", "tokenizer/hy-vocab.gguf"}) {
     SCOPED_TRACE(name);
