@@ -45,7 +45,9 @@ def run(cmd, log):
 
 
 def parse_ppl(text):
-    m = re.search(r"Final estimate: PPL = ([0-9.]+) \+/- ([0-9.]+)", text)
+    """PPL and its error from a plain run ("Final estimate") or a KL-divergence run ("Mean PPL(Q)")."""
+    m = (re.search(r"Final estimate: PPL = ([0-9.]+) \+/- ([0-9.]+)", text)
+         or re.search(r"Mean PPL\(Q\)\s*:\s*([0-9.]+) ±\s*([0-9.]+)", text))
     return (float(m.group(1)), float(m.group(2))) if m else (None, None)
 
 
@@ -99,9 +101,10 @@ def main(argv=None):
     chunk_args = ["--chunks", args.chunks] if args.chunks else []
     results = {}
     base = perplexity(torch_model("fp"), tokens, n_ctx, vocab.bos, "cpu", chunks=args.chunks, keep_logprobs=True)
-    if chain:
-        run([args.hy2bit, "perplexity", "-m", ggufs["fp"], "-f", test_file, "-c", n_ctx, *chunk_args,
-             "--kl-divergence-base", os.path.join(out, "fp.kld")], log)
+    base_text = None
+    if chain:  # writing the KLD base also scores fp
+        base_text = run([args.hy2bit, "perplexity", "-m", ggufs["fp"], "-f", test_file, "-c", n_ctx, *chunk_args,
+                         "--kl-divergence-base", os.path.join(out, "fp.kld")], log)
     for name in MODELS:
         if name == "q4_0" and not chain:
             results[name] = {"ppl_torch": None, "ppl_hy2bit": None, "kld": None, "bytes": None}
@@ -118,12 +121,14 @@ def main(argv=None):
             g = ggufs[name]
             row["gguf"] = os.path.basename(g)
             row["bytes"] = os.path.getsize(g)
-            text = run([args.hy2bit, "perplexity", "-m", g, "-f", test_file, "-c", n_ctx, *chunk_args], log)
-            row["ppl_hy2bit"], row["ppl_hy2bit_err"] = parse_ppl(text)
-            if name != "fp":
+            # One hy2bit run per model: the KL-divergence run reports the PPL too.
+            if name == "fp":
+                text = base_text
+            else:
                 text = run([args.hy2bit, "perplexity", "-m", g, "-f", test_file, "-c", n_ctx, *chunk_args,
                             "--kl-divergence-base", os.path.join(out, "fp.kld"), "--kl-divergence"], log)
                 row["kld_hy2bit"] = parse_kld(text)
+            row["ppl_hy2bit"], row["ppl_hy2bit_err"] = parse_ppl(text)
             if row["ppl_hy2bit"]:
                 row["agreement"] = row["ppl_hy2bit"] / row["ppl_torch"] - 1
             if not args.no_bench:
