@@ -122,17 +122,16 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   for (int64_t t = 0; t < n; ++t)
     rope_angles(&act.rope[t * c.n_rot], c.n_rot, slots[t].pos, c.rope_freq_base, c.rope_freq_scale);
 
-  // Embed: look up each token's row of token_embd, decoded to f32. The
-  // rows' file pages are released at once: the table is read a row per
-  // token, and left mapped it would grow the resident set by a page (a
-  // large folio, on newer kernels) per new token.
+  // Embed: look up each token's row of token_embd, decoded to f32. Then the
+  // table's file pages are released, in one call for the whole batch: it is
+  // read a row per token, and left mapped it would grow the resident set by
+  // a page (a large folio, on newer kernels) per new token.
   const uint64_t embd_row_bytes = w.token_embd.n_bytes / static_cast<uint64_t>(c.n_vocab);
   for (int64_t t = 0; t < n; ++t) {
-    const std::span<const uint8_t> row =
-        w.token_embd.data.subspan(static_cast<uint64_t>(slots[t].token) * embd_row_bytes, embd_row_bytes);
-    formats::dequantize(w.token_embd.type.id, row.data(), &act.x[t * n_embd], n_embd);
-    if (w.release_file_bytes) w.release_file_bytes(row);
+    const uint8_t* row = w.token_embd.data.data() + static_cast<uint64_t>(slots[t].token) * embd_row_bytes;
+    formats::dequantize(w.token_embd.type.id, row, &act.x[t * n_embd], n_embd);
   }
+  if (w.release_file_bytes) w.release_file_bytes(w.token_embd.data);
 
   for (int64_t il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[il];
