@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -89,6 +90,19 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
+// Waits until `path` holds a whole line: the shell's `echo ... > done`
+// creates the file before it writes, so existing is not enough.
+bool wait_for_line(const std::string& path, int seconds = 60) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find('\n') != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in, nullptr, false);
@@ -135,7 +149,7 @@ TEST(ChatPty, EditingHistoryMultiLineSaveAndLoad) {
     pane.keys({"Enter"});
     ASSERT_TRUE(wait_for_file(saved)) << pane.screen();
     pane.keys({"C-d"});
-    ASSERT_TRUE(wait_for_file(done)) << pane.screen();
+    ASSERT_TRUE(wait_for_line(done)) << pane.screen();
   }
   std::ifstream exit_status(done);
   std::string status;
@@ -172,7 +186,7 @@ TEST(ChatPty, EditingHistoryMultiLineSaveAndLoad) {
     ASSERT_TRUE(pane.wait_for("/load: cannot open")) << pane.screen();
     pane.type("/exit");
     pane.keys({"Enter"});
-    ASSERT_TRUE(wait_for_file(done)) << pane.screen();
+    ASSERT_TRUE(wait_for_line(done)) << pane.screen();
   }
   EXPECT_EQ(read_json(resaved), conv);
 }
@@ -195,7 +209,7 @@ TEST(ChatPty, CtrlCStopsAReplyAndTheChatGoesOn) {
   ASSERT_TRUE(pane.wait_for("(stopped)")) << pane.screen() << "\nexit status file: '" << first_line(done) << "'";
   ASSERT_TRUE(pane.wait_for("> ", 2)) << pane.screen();
   pane.keys({"C-d"});
-  ASSERT_TRUE(wait_for_file(done)) << pane.screen();
+  ASSERT_TRUE(wait_for_line(done)) << pane.screen();
   EXPECT_EQ(first_line(done), "exit=0");
 }
 
