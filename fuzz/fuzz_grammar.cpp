@@ -29,7 +29,7 @@ using namespace hy2bit;
 
 namespace {
 
-constexpr size_t kMaxSteps = 96;
+constexpr size_t kMaxSteps = 48;
 // Bigger grammars still go through the parser, but not the matcher (its
 // first expansion alone can take longer than a fuzz input should).
 constexpr size_t kMaxMatchedElements = 1u << 14;
@@ -52,7 +52,7 @@ const grammar::TokenTrie& byte_trie() {
 // and every kCheckEvery-th after; the steps between take one byte, so walks
 // still go kMaxSteps deep at a few times the speed.
 constexpr size_t kCheckedSteps = 8;
-constexpr size_t kCheckEvery = 8;
+constexpr size_t kCheckEvery = 16;
 
 bool would_accept_byte(grammar::Matcher& m, uint8_t b) {
   return m.would_accept(std::string_view(reinterpret_cast<const char*>(&b), 1));
