@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "formats/type_id.h"
-#include "kernels/matmul.h"
+#include "kernels/prepared_weights.h"
 
 namespace hy2bit::kernels {
 

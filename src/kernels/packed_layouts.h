@@ -36,7 +36,7 @@
 #include <span>
 
 #include "formats/blocks.h"
-#include "kernels/matmul.h"
+#include "kernels/prepared_weights.h"
 
 namespace hy2bit::kernels {
 
