@@ -69,7 +69,7 @@ struct SessionOptions {
   CacheType cache_type = CacheType::kF16;
 };
 
-struct BatchStep;  // generate.h: one token for one session of a batched step
+struct BatchStep;  // below: one token for one session of a batched step
 
 // One sequence: its KV cache and activations. Not thread-safe; one per user.
 // A model's sessions share its thread pool: evaluate them from one thread.
@@ -100,5 +100,15 @@ class Session {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// Evaluates one token for each of several sessions of the same model in a
+// single forward pass where the model supports it (falling back to one pass
+// per session), and returns each session's logits (n_vocab floats, valid
+// until that session's next eval).
+struct BatchStep {
+  Session* session;
+  int32_t token;
+};
+Result<std::vector<std::span<const float>>> decode_batch(std::span<const BatchStep> steps);
 
 }  // namespace hy2bit

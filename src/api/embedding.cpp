@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 
 namespace hy2bit {
 

@@ -4,7 +4,7 @@
 #include <mutex>
 
 #include "api/model_impl.h"
-#include "hy2bit/generate.h"
+#include "hy2bit/model.h"
 #include "kernels/dispatch.h"
 
 namespace hy2bit {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "api/model_impl.h"
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "text/chat_format.h"
 
 namespace hy2bit {

@@ -15,7 +15,7 @@
 #include "eval/kld_stats.h"
 #include "eval/log_probs.h"
 #include "gguf/mapped_file.h"
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "runtime/clock.h"
 #include "text/utf8.h"
 

@@ -1,7 +1,7 @@
 // vocabulary_hash() (declared in kld_base.h), apart from the KLD base reader
 // because it needs a loaded Model: the reader alone links into the fuzz build.
 #include "eval/kld_base.h"
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 
 namespace hy2bit::eval {
 

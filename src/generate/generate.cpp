@@ -11,6 +11,7 @@
 #include "generate/grammar/matcher.h"
 #include "generate/sampler.h"
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "runtime/clock.h"
 #include "text/utf8.h"
 

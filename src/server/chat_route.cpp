@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/tools.h"
 #include "server/request_parsing.h"
 #include "server/responses.h"

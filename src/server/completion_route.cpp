@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "server/request_parsing.h"
 #include "server/responses.h"
 #include "server/request_log.h"

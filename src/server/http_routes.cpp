@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "server/access_control.h"
 #include "server/connections.h"
 #include "server/ollama_routes.h"

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/result.h"
 #include "server/request_parsing.h"
 

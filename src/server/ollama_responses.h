@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/model.h"
 #include "hy2bit/tools.h"
 #include "server/responses.h"

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/result.h"
 
 namespace hy2bit::server {

@@ -23,6 +23,7 @@
 
 #include "hy2bit/embedding.h"
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/model.h"
 #include "server/api_error.h"
 #include "server/logprobs.h"

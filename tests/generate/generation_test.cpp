@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "support/test_support.h"
 
 namespace hy2bit {

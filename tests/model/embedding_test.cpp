@@ -11,7 +11,7 @@
 #include "api/model_impl.h"
 #include "formats/convert.h"
 #include "hy2bit/embedding.h"
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "model/test_model.h"
 #include "support/test_support.h"
 

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "server/logprobs.h"
 #include "server/responses.h"
 #include "server/server_test_util.h"

@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "hy2bit/embedding.h"
-#include "hy2bit/generate.h"
 #include "server/server_test_util.h"
 #include "text/base64.h"
 

@@ -14,7 +14,7 @@
 #include <chrono>
 #include <thread>
 
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "server/request_log.h"
 #include "server/server_test_util.h"
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "server/ollama_responses.h"
 #include "server/server_test_util.h"
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "hy2bit/text.h"
 #include "server/server_test_util.h"
 
 namespace hy2bit::server::test {

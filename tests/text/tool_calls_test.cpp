@@ -9,6 +9,7 @@
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/matcher.h"
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/tools.h"
 #include "support/test_support.h"
 #include "text/chat_format.h"

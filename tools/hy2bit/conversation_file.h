@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 
 namespace hy2bit::tools {
 

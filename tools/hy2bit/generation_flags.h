@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 #include "hy2bit/reasoning.h"
 #include "hy2bit/model.h"
 

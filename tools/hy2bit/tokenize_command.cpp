@@ -9,7 +9,7 @@
 #include <string>
 
 #include "commands.h"
-#include "hy2bit/generate.h"
+#include "hy2bit/text.h"
 
 namespace hy2bit::tools {
 namespace {
