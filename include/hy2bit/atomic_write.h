@@ -17,11 +17,11 @@ namespace hy2bit {
 // read-only folder, a full disk. On error an existing file is left untouched.
 Status write_file_atomically(const std::string& path, std::string_view bytes);
 
-// Installs SIGINT and SIGTERM handlers that remove the temporary files of
-// every write still in progress (this process's quantize_file, convert,
-// write_file_atomically), then let the signal end the process as it would
-// have. A process-wide choice, so the program makes it, not the library;
-// idempotent.
+// Installs SIGINT and SIGTERM handlers that remove the temporary file of
+// every write still in progress in this process (quantize_file,
+// convert_hf_checkpoint, write_test_model_file, write_file_atomically), then
+// let the signal end the process as it would have. Handlers are process-wide,
+// so the program installs them, not the library; idempotent.
 void remove_temp_files_on_signal();
 
 }  // namespace hy2bit
