@@ -155,7 +155,7 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
   FitTally fit;
   for (const Plan& p : plans) {
     std::vector<int64_t> ne(p.tensor->ne, p.tensor->ne + p.tensor->n_dims);
-    TypeTally& tally = report.output_types[std::string(p.type.name)];
+    QuantizeTypeTally& tally = report.output_types[std::string(p.type.name)];
     tally.tensors += 1;
     tally.bytes += p.row_bytes * static_cast<uint64_t>(p.tensor->n_rows());
     report.output_bytes += p.row_bytes * static_cast<uint64_t>(p.tensor->n_rows());

@@ -7,15 +7,17 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 
 #include "formats/type_id.h"
+#include "hy2bit/quantize.h"
 #include "hy2bit/result.h"
 
 namespace hy2bit::quantize {
 
+// hy2bit::QuantizeOptions' types, parsed (api/quantize_file.cpp), and the
+// thread count resolved. The report is the public hy2bit::QuantizeReport.
 struct QuantizeOptions {
   formats::TypeId target = formats::TypeId::kQ2_0C;          // type of the linear weights
   std::optional<formats::TypeId> token_embedding_type = std::nullopt;      // default: see default_embedding_type
@@ -28,21 +30,6 @@ struct QuantizeOptions {
 formats::TypeId default_embedding_type(formats::TypeId target);
 // llama.cpp's general.file_type number for a target (q2_0c: 39, as PR 19357).
 uint32_t file_type_for(formats::TypeId target);
-
-struct TypeTally {
-  int64_t tensors = 0;
-  uint64_t bytes = 0;
-};
-
-struct QuantizeReport {
-  std::map<std::string, TypeTally> output_types;  // per type name, in the output file
-  uint64_t input_bytes = 0;                        // tensor bytes read
-  uint64_t output_bytes = 0;                       // tensor bytes written
-  int64_t q2_0c_rows = 0;                          // rows written as q2_0c
-  int64_t q2_0c_exact_rows = 0;                    // ... of which decode to the input exactly
-  float q2_0c_max_error = 0.0f;                    // largest |error| over all q2_0c rows
-  double seconds = 0;
-};
 
 // Reads `in_path`, writes `out_path` (through a temporary file renamed at
 // the end; an existing output is untouched on failure). `progress` gets

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/server.h"
+#include "hy2bit/server.h"
 
 namespace hy2bit::server {
 

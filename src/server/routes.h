@@ -14,11 +14,11 @@
 #include <httplib.h>
 
 #include "hy2bit/model.h"
+#include "hy2bit/server.h"
 #include "server/api_error.h"
 #include "server/metrics.h"
 #include "server/request_parsing.h"
 #include "server/scheduler.h"
-#include "server/server.h"
 
 namespace hy2bit::server {
 

@@ -1,9 +1,9 @@
-// Server: checks the options, builds the scheduler and the route context,
+// hy2bit/server.h's Server: checks the options, builds the scheduler and the route context,
 // binds the socket and starts the accept loop (connections.h).
 // Stop order matters: the scheduler first (waiting handlers get their 503),
 // then the connections (joined), so no handler outlives the objects it
 // points at.
-#include "server/server.h"
+#include "hy2bit/server.h"
 
 #include <sys/socket.h>
 
@@ -19,14 +19,14 @@
 #include "server/connections.h"
 #include "server/routes.h"
 
-namespace hy2bit::server {
+namespace hy2bit {
 
 struct Server::Impl {
   ServerOptions options;
-  Metrics metrics;
-  std::unique_ptr<Scheduler> scheduler;
-  RouteContext ctx;
-  HttpServer http;
+  server::Metrics metrics;
+  std::unique_ptr<server::Scheduler> scheduler;
+  server::RouteContext ctx;
+  server::HttpServer http;
   int port = -1;
   std::mutex stop_mutex;
   bool started = false;
@@ -70,14 +70,14 @@ Result<std::unique_ptr<Server>> Server::create(std::shared_ptr<const Model> mode
   HY2BIT_TRY(validate(options));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  Result<std::unique_ptr<Scheduler>> scheduler = Scheduler::create(
+  Result<std::unique_ptr<server::Scheduler>> scheduler = server::Scheduler::create(
       model,
       {.n_slots = options.parallel, .max_waiting = options.queue, .n_ctx = options.n_ctx, .n_batch = options.n_batch, .cache_type = options.cache_type, .chunked_prefill = options.chunked_prefill},
       impl->metrics);
   if (!scheduler) return scheduler.error();
   impl->scheduler = std::move(*scheduler);
 
-  RouteContext& ctx = impl->ctx;
+  server::RouteContext& ctx = impl->ctx;
   ctx.model = model;
   ctx.options = options;
   ctx.scheduler = impl->scheduler.get();
@@ -115,7 +115,7 @@ Status Server::start() {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  add_routes(s.http, s.ctx);
+  server::add_routes(s.http, s.ctx);
   s.port = s.http.bind(s.options.host, s.options.port);
   if (s.port < 0) {
     if (s.options.port == 0) return make_error("cannot listen on ", s.options.host, " (any port)");
@@ -147,4 +147,4 @@ void Server::stop() {
   s.http.shutdown_all();
 }
 
-}  // namespace hy2bit::server
+}  // namespace hy2bit

@@ -293,7 +293,7 @@ void ConvertQdq_EveryLinearRowIsOnTheGridAndQuantizesLosslessly() {
   EXPECT_EQ(c.report.unchecked_rows, 0);
   const std::string q2 = hy2bit::test::scratch_dir() + "/qdq-q2_0c.gguf";
   remove_at_exit(q2);
-  Result<quantize::QuantizeReport> q = quantize::quantize_model(
+  Result<QuantizeReport> q = quantize::quantize_model(
       c.gguf_path, q2, {.target = formats::TypeId::kQ2_0C, .n_threads = 2});
   ASSERT_TRUE(q.ok()) << q.error().message;
   EXPECT_EQ(q->q2_0c_rows, 8192);

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hy2bit/model.h"
-#include "server/server.h"
+#include "hy2bit/server.h"
 
 namespace hy2bit::server::test {
 

@@ -21,8 +21,7 @@
 #include "commands.h"
 #include "generation_flags.h"
 #include "hy2bit/model.h"
-#include "runtime/bandwidth.h"
-#include "runtime/thread_pool.h"
+#include "hy2bit/system.h"
 
 namespace hy2bit::tools {
 namespace {
@@ -191,7 +190,7 @@ nlohmann::json row_json(const Row& r, const ModelSummary& m, const BenchFlags& f
                       {"avg_ns", mean(ns)}, {"stddev_ns", stddev(ns)}, {"avg_ts", mean(ts)},
                       {"stddev_ts", stddev(ts)}, {"samples_ns", ns}, {"samples_ts", ts},
                       {"ttft_ms", r.n_gen == 0 ? mean(r.seconds) * 1e3 : 0.0},
-                      {"peak_rss_bytes", runtime::peak_rss_bytes()}};
+                      {"peak_rss_bytes", peak_rss_bytes()}};
   if (r.roofline_gbps > 0) {
     const double limit = r.roofline_gbps * 1e9 / decode_bytes_per_token(m, f.cache_type, r);
     j["read_bandwidth_gbps"] = r.roofline_gbps;
@@ -259,7 +258,7 @@ void print_records(const std::vector<nlohmann::json>& records, const std::string
 }
 
 int run_bench(BenchFlags& f) {
-  if (f.n_threads.empty()) f.n_threads = {runtime::physical_core_count()};
+  if (f.n_threads.empty()) f.n_threads = {physical_core_count()};
   if (!f.n_gpu_layers.empty()) std::fprintf(stderr, "hy2bit bench: note: -ngl ignored: hy2bit runs on the CPU only\n");
   for (auto [spec, values, flag] : {std::tuple{&f.n_prompt_spec, &f.n_prompt, "-p"}, std::tuple{&f.n_gen_spec, &f.n_gen, "-n"},
                                     std::tuple{&f.n_depth_spec, &f.n_depth, "-d"}}) {
@@ -360,8 +359,7 @@ int run_bench(BenchFlags& f) {
   const auto is_tg = [](const Row& r) { return r.n_prompt == 0; };
   if (f.roofline) {
     for (int n_threads : f.n_threads) {
-      runtime::ThreadPool pool(n_threads);
-      const double gbps = runtime::measure_read_bandwidth(pool);
+      const double gbps = measure_read_bandwidth(n_threads);
       for (Row& r : rows)
         if (r.n_threads == n_threads && is_tg(r)) r.roofline_gbps = gbps;
     }
@@ -393,7 +391,7 @@ int run_bench(BenchFlags& f) {
         std::printf("| %s | %d | %s | %.1f ms ± %.1f |\n", model_cells(r).c_str(), r.n_threads,
                     label("ttft" + std::to_string(r.n_prompt), r.n_depth).c_str(), mean(r.seconds) * 1e3,
                     stddev(r.seconds) * 1e3);
-  std::printf("\npeak RSS: %s", format_bytes(runtime::peak_rss_bytes()).c_str());
+  std::printf("\npeak RSS: %s", format_bytes(peak_rss_bytes()).c_str());
   for (const ModelSummary& m : models)
     std::printf("%s weights %s, repacked copies %s", &m == &models.front() ? " (" : "; ", format_bytes(m.weight_bytes).c_str(),
                 format_bytes(m.repacked_bytes).c_str());

@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hy2bit/atomic_write.h"
 #include "prompt_input.h"
-#include "runtime/atomic_file.h"
 
 namespace hy2bit::tools {
 namespace {
@@ -37,10 +37,7 @@ Status save_conversation(const std::string& path, const Conversation& c) {
   for (const ChatMessage& m : c.messages) messages.push_back({{"role", role_name(m.role)}, {"content", m.content}});
   const json doc = {{"format", "hy2bit-chat"}, {"version", 1}, {"thinking", thinking_name(c.thinking)},
                     {"messages", messages}};
-  Result<std::unique_ptr<runtime::AtomicFile>> file = runtime::AtomicFile::create(path);
-  if (!file) return file.error();
-  HY2BIT_TRY((*file)->write(doc.dump(2) + "\n"));
-  return (*file)->commit();
+  return write_file_atomically(path, doc.dump(2) + "\n");
 }
 
 Result<Conversation> load_conversation(const std::string& path) {

@@ -1,4 +1,4 @@
-// hy2bit serve: the OpenAI-compatible HTTP server (src/server) on a model.
+// hy2bit serve: the OpenAI-compatible HTTP server (hy2bit/server.h) on a model.
 // Prints the address it listens on, serves until SIGINT or SIGTERM, then
 // stops cleanly (running replies end, waiting clients get 503).
 #include <pthread.h>
@@ -9,14 +9,14 @@
 
 #include "commands.h"
 #include "generation_flags.h"
-#include "server/server.h"
+#include "hy2bit/server.h"
 
 namespace hy2bit::tools {
 namespace {
 
 struct ServeOptions {
   GenerationFlags flags;     // model, threads, context and batch (sampling: request defaults)
-  server::ServerOptions server;
+  ServerOptions server;
 };
 
 bool is_loopback(const std::string& host) {
@@ -38,7 +38,7 @@ int run_serve(ServeOptions& o) {
   o.server.n_batch = o.flags.n_batch;
   o.server.cache_type = session_options(o.flags.n_ctx, o.flags.n_batch, o.flags.cache_type).cache_type;
   o.server.sampling = o.flags.sampling;
-  Result<std::unique_ptr<server::Server>> srv = server::Server::create(*model, o.server);
+  Result<std::unique_ptr<Server>> srv = Server::create(*model, o.server);
   if (!srv) return fail("serve", srv.error().message);
   Status started = (*srv)->start();
   if (!started) return fail("serve", started.error().message);
@@ -67,7 +67,7 @@ int run_serve(ServeOptions& o) {
 void add_serve_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions)");
-  server::ServerOptions& s = o->server;
+  ServerOptions& s = o->server;
   GenerationFlags& f = o->flags;
   cmd->add_option("-m,--model", f.model_path, "GGUF model (default: the built-in 17M-parameter 2-bit poet, models/README.md)");
   cmd->add_option("-t,--threads", f.n_threads, "threads (default: physical cores)")->check(CLI::NonNegativeNumber);

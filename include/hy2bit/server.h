@@ -1,7 +1,8 @@
-// The OpenAI-compatible HTTP server behind `hy2bit serve`: options and the
-// Server object (start on a port, stop). It maps HTTP onto the public API in
-// include/hy2bit/ only and holds no model logic; one scheduler thread owns
-// every Session, HTTP threads only parse, queue and stream (scheduler.h).
+// The public API for the OpenAI-compatible HTTP server behind `hy2bit serve`:
+// options and the Server object (start on a port, stop). Implemented in
+// src/server/, which maps HTTP onto the rest of the public API and holds no
+// model logic; one scheduler thread owns every Session, HTTP threads only
+// parse, queue and stream (src/server/scheduler.h).
 #pragma once
 
 #include <cstddef>
@@ -14,7 +15,7 @@
 #include "hy2bit/model.h"
 #include "hy2bit/result.h"
 
-namespace hy2bit::server {
+namespace hy2bit {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";    // loopback by default; anything wider should set api_key
@@ -65,11 +66,11 @@ class Server {
   // closes the socket and joins all threads. Safe to call twice.
   void stop();
 
-  struct Impl;
+  struct Impl;  // internal: src/server/server.cpp
 
  private:
   explicit Server(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace hy2bit::server
+}  // namespace hy2bit
