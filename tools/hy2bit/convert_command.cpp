@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "hy2bit/atomic_write.h"
 #include "hy2bit/convert.h"
 #include "progress.h"
 
@@ -26,6 +27,7 @@ int run_convert(const ConvertFlags& f) {
   else if (f.outtype == "f32") options.outtype = ConvertOutType::kF32;
   else return fail("convert", "unknown --outtype '" + f.outtype + "' (expected f16, bf16 or f32)");
 
+  remove_temp_files_on_signal();  // Ctrl-C leaves no half-written temporary file
   ProgressBar progress("converting");
   options.progress = [&](size_t done, size_t total) { progress.update(done, total); };
   Result<ConvertReport> r = convert_hf_checkpoint(options);

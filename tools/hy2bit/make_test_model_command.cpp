@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "hy2bit/atomic_write.h"
 #include "hy2bit/test_model.h"
 #include "progress.h"
 
@@ -16,6 +17,7 @@ int run_make_test_model(TestModelOptions& o) {
   // Bad options are reported before the progress bar starts.
   if (Result<TestModelShape> checked = check_test_model_options(o); !checked)
     return fail("make-test-model", checked.error().message);
+  remove_temp_files_on_signal();  // Ctrl-C leaves no half-written temporary file
   ProgressBar progress("writing " + o.out_path);
   o.progress = [&](size_t done, size_t total) { progress.update(done, total); };
   Result<TestModelShape> written = write_test_model_file(o);
