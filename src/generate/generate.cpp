@@ -172,7 +172,10 @@ Result<std::unique_ptr<Generation>> Generation::start(Session& session, std::spa
   if (!options.grammar.empty()) {
     Result<grammar::Grammar> parsed = grammar::parse_gbnf(options.grammar);
     if (!parsed) return parsed.error();
-    s.matcher = std::make_unique<grammar::Matcher>(std::make_shared<const grammar::Grammar>(std::move(*parsed)));
+    Result<std::unique_ptr<grammar::Matcher>> matcher =
+        grammar::Matcher::create(std::make_shared<const grammar::Grammar>(std::move(*parsed)));
+    if (!matcher) return matcher.error();
+    s.matcher = std::move(*matcher);
     s.vocab = &session.model().impl().grammar_vocab();
   }
 

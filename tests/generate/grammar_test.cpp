@@ -7,6 +7,7 @@
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/matcher.h"
 #include "generate/grammar/utf8_ranges.h"
+#include "support/test_support.h"
 
 namespace hy2bit::grammar {
 namespace {
@@ -156,6 +157,37 @@ TEST(Matcher, LongRuleChainsDoNotOverflowTheStack) {
   const auto short_chain = parse_ok("root ::= a\na ::= b\nb ::= \"x\"");
   ASSERT_TRUE(short_chain);
   EXPECT_TRUE(matches(short_chain, "x"));
+}
+
+// fuzz_grammar's timeout of 2026-12-03 (fuzz/corpus/fuzz_grammar/
+// timeout-nested-plus): each "+" adds a tail rule that may be empty, so
+// after a byte a state holds up to 2^nesting distinct stacks; the input ran for
+// minutes and ran out of memory. Past kMaxExpansions a step leads nowhere
+// (the byte is refused), and a grammar that cannot even start is refused by
+// Matcher::create with a message.
+TEST(Matcher, NestedRepetitionsAreCappedNotExponential) {
+  const auto nested = parse_ok("root ::= .{1,8}" + std::string(36, '+'));
+  ASSERT_TRUE(nested);
+  Result<std::unique_ptr<Matcher>> m = Matcher::create(nested);
+  ASSERT_TRUE(m.ok()) << m.error().message;  // the first state is one stack
+  EXPECT_TRUE((*m)->accept("a"));
+  EXPECT_FALSE((*m)->would_accept("a"));  // past the cap (the old matcher ran out of memory here)
+  // Shallow nesting still matches exactly.
+  const auto shallow = parse_ok("root ::= \"a\"{1,2}+++");
+  ASSERT_TRUE(shallow);
+  EXPECT_TRUE(matches(shallow, "aaaaa"));
+  EXPECT_FALSE(matches(shallow, "ab"));
+  // Two non-tail alternatives per level: 2^24 stacks before the first byte.
+  const auto wide = parse_ok(test::doubling_grammar(24));
+  ASSERT_TRUE(wide);
+  Result<std::unique_ptr<Matcher>> refused = Matcher::create(wide);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("too complex"), std::string::npos) << refused.error().message;
+  // The same shape 8 deep (256 stacks) is fine.
+  const auto ok = parse_ok(test::doubling_grammar(8));
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(matches(ok, "abcbcbcbc"));
+  EXPECT_FALSE(matches(ok, "abcbcbcb"));
 }
 
 // A vocabulary with prefixes of each other, multi-byte pieces and a broken one.

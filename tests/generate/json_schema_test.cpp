@@ -247,6 +247,12 @@ TEST(ConstrainedGeneration, BadGrammarIsAnError) {
   Result<GenerateResult> r = generate(**session, prompt, options);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("'nope' is used but never defined"), std::string::npos);
+  // A grammar that parses but cannot start within the matcher's cap (2^24 stacks).
+  options.grammar = test::doubling_grammar(24);
+  EXPECT_NE(check_grammar(options.grammar).error().message.find("too complex"), std::string::npos);
+  r = generate(**session, prompt, options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("too complex"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

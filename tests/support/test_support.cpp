@@ -105,4 +105,15 @@ CommandResult run_hy2bit(const std::vector<std::string>& args, const std::string
   return run_program(argv, input, timeout_seconds);
 }
 
+std::string doubling_grammar(int depth) {
+  std::string g = "root ::= r";
+  g.append(std::to_string(depth)).append("\nr0 ::= \"a\"\n");
+  for (int i = 1; i <= depth; ++i) {
+    std::string prev = "r";
+    prev += std::to_string(i - 1);
+    g.append("r").append(std::to_string(i)).append(" ::= ").append(prev).append(" \"b\" | ").append(prev).append(" \"c\"\n");
+  }
+  return g;
+}
+
 }  // namespace hy2bit::test

@@ -18,6 +18,10 @@ std::vector<uint8_t> read_bytes(const std::string& path);
 std::vector<float> read_f32(const std::string& path);  // raw little-endian float32
 std::vector<int32_t> read_token_ids(const std::string& path);  // one id per line
 
+// GBNF whose start state holds 2^depth distinct stacks: rK ::= rK-1 "b" |
+// rK-1 "c", down to r0 ::= "a" (matches "a" then depth letters b or c).
+std::string doubling_grammar(int depth);
+
 }  // namespace hy2bit::test
 
 namespace hy2bit::test {
@@ -36,5 +40,9 @@ CommandResult run_hy2bit(const std::vector<std::string>& args, const std::string
 // Runs any program the same way.
 CommandResult run_program(const std::vector<std::string>& argv, const std::string& input = "",
                           int timeout_seconds = 120);
+
+// GBNF whose start state holds 2^depth distinct stacks: rK ::= rK-1 "b" |
+// rK-1 "c", down to r0 ::= "a" (matches "a" then depth letters b or c).
+std::string doubling_grammar(int depth);
 
 }  // namespace hy2bit::test

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <span>
 
 namespace hy2bit::grammar {
 
@@ -61,6 +62,14 @@ TokenTrie::TokenTrie(const std::vector<std::string>& token_bytes)
 
 Matcher::Matcher(std::shared_ptr<const Grammar> grammar) : g_(std::move(grammar)) { compact(); }
 
+Result<std::unique_ptr<Matcher>> Matcher::create(std::shared_ptr<const Grammar> grammar) {
+  auto m = std::make_unique<Matcher>(std::move(grammar));
+  if (m->dead())
+    return make_error("grammar too complex: its first step needs more than ", kMaxExpansions,
+                      " rule expansions (nested repetitions such as (x+)+ grow exponentially)");
+  return m;
+}
+
 uint32_t Matcher::make_node(uint32_t pos, uint32_t parent) {
   const uint64_t key = (uint64_t{pos} << 32) | parent;
   auto it = node_ids_.find(key);
@@ -76,8 +85,9 @@ uint32_t Matcher::make_node(uint32_t pos, uint32_t parent) {
 // Pushes the leaves reachable from "match elements[pos...] then the stack
 // `parent`": byte-set tops, or kNoNode when everything can be matched empty.
 void Matcher::expand_at(uint32_t pos, uint32_t parent, std::vector<uint32_t>& leaves) {
-  // Past this many nested expansions the path is dropped, like deep stacks.
-  if (expand_depth_ >= static_cast<int>(kMaxDepth) * 4) return;
+  // Past this many nested expansions the path is dropped, like deep stacks;
+  // past kMaxExpansions calls the whole expansion is given up (expand()).
+  if (expand_depth_ >= static_cast<int>(kMaxDepth) * 4 || ++expand_calls_ > kMaxExpansions) return;
   struct Deeper {
     int& depth;
     explicit Deeper(int& d) : depth(++d) {}
@@ -132,15 +142,35 @@ uint32_t Matcher::step(uint32_t set, uint8_t byte) {
   const uint64_t key = (uint64_t{set} << 8) | byte;
   auto it = steps_.find(key);
   if (it != steps_.end()) return it->second;
-  std::vector<uint32_t> out;
+  // The leaves the byte matches, as the key of the expansion they share.
+  std::string matched(reinterpret_cast<const char*>(&set), sizeof(set));
   for (uint32_t leaf : sets_[set].leaves) {
     if (leaf == kNoNode) continue;
-    const Node n = nodes_[leaf];
-    if (g_->byte_sets[g_->elements[n.pos].index].has(byte)) expand_at(n.pos + 1, n.parent, out);
+    if (g_->byte_sets[g_->elements[nodes_[leaf].pos].index].has(byte))
+      matched.append(reinterpret_cast<const char*>(&leaf), sizeof(leaf));
   }
-  const uint32_t next = intern(std::move(out));
+  uint32_t next = kDead;
+  if (auto shared = expansions_.find(matched); shared != expansions_.end()) {
+    next = shared->second;
+  } else {
+    const std::span<const uint32_t> leaves(reinterpret_cast<const uint32_t*>(matched.data()) + 1,
+                                           matched.size() / sizeof(uint32_t) - 1);
+    next = advance(leaves);
+    expansions_.emplace(std::move(matched), next);
+  }
   steps_.emplace(key, next);
   return next;
+}
+
+uint32_t Matcher::advance(std::span<const uint32_t> leaves) {
+  std::vector<uint32_t> out;
+  expand_calls_ = 0;
+  for (uint32_t leaf : leaves) {
+    const Node n = nodes_[leaf];
+    expand_at(n.pos + 1, n.parent, out);
+  }
+  if (expand_calls_ > kMaxExpansions) return kDead;
+  return intern(std::move(out));
 }
 
 void Matcher::compact() {
@@ -160,6 +190,7 @@ void Matcher::compact() {
   sets_.clear();
   set_ids_.clear();
   steps_.clear();
+  expansions_.clear();
   masks_.clear();
   nodes_.push_back({0, 0, 0, 0});  // kNoNode: the empty stack
   Set dead;
@@ -169,8 +200,9 @@ void Matcher::compact() {
   set_ids_.emplace(std::string(), kDead);
   if (fresh) {
     std::vector<uint32_t> leaves;
+    expand_calls_ = 0;
     for (uint32_t alt : g_->rule_alts[g_->root]) expand_at(alt, kNoNode, leaves);
-    current_ = intern(std::move(leaves));
+    current_ = expand_calls_ > kMaxExpansions ? kDead : intern(std::move(leaves));
     return;
   }
   if (was_dead) {
@@ -195,7 +227,9 @@ bool Matcher::accept(std::string_view bytes) {
     if (s == kDead) return false;
   }
   current_ = s;
-  if (nodes_.size() > kMaxNodes || sets_.size() > kMaxSets || steps_.size() > 4 * kMaxNodes) compact();
+  if (nodes_.size() > kMaxNodes || sets_.size() > kMaxSets || steps_.size() > 4 * kMaxNodes ||
+      expansions_.size() > 4 * kMaxNodes)
+    compact();
   return true;
 }
 

@@ -52,6 +52,9 @@ inline bool mask_has(const TokenMask& m, int32_t id) { return (m[static_cast<siz
 class Matcher {
  public:
   explicit Matcher(std::shared_ptr<const Grammar> grammar);
+  // A matcher that can start: an Error when the grammar's first state is past
+  // the expansion cap (kMaxExpansions; nested repetitions such as (x+)+).
+  static Result<std::unique_ptr<Matcher>> create(std::shared_ptr<const Grammar> grammar);
 
   // Consumes bytes; false (state unchanged) if they leave the grammar.
   bool accept(std::string_view bytes);
@@ -78,6 +81,11 @@ class Matcher {
   static constexpr uint32_t kNoNode = 0;   // node 0: the empty stack (the sentence is complete)
   static constexpr uint32_t kMaxDepth = 1024;  // nesting deeper than this is not followed
   static constexpr size_t kMaxNodes = 1u << 21, kMaxSets = 1u << 20, kMaxCachedMasks = 256;
+  // Work of one expansion (one step's next state): nested repetitions such
+  // as (x+)+ make the number of distinct stacks grow exponentially with the
+  // nesting, so a step that would need more than this many expand_at calls
+  // leads nowhere (the bytes are refused; a start state past it is dead).
+  static constexpr uint32_t kMaxExpansions = 1u << 14;
 
   // A stack frame: the next element to match at `pos`, then `parent`'s.
   struct Node {
@@ -96,6 +104,8 @@ class Matcher {
   void expand_at(uint32_t pos, uint32_t parent, std::vector<uint32_t>& leaves);
   uint32_t intern(std::vector<uint32_t> leaves);
   uint32_t step(uint32_t set, uint8_t byte);
+  // The state after the byte tops of `leaves` matched (kDead past kMaxExpansions).
+  uint32_t advance(std::span<const uint32_t> leaves);
   void compact();  // forgets caches and nodes, keeping the current state
 
   std::shared_ptr<const Grammar> g_;
@@ -104,11 +114,15 @@ class Matcher {
   std::vector<Set> sets_;
   std::unordered_map<std::string, uint32_t> set_ids_;  // leaves bytes -> set
   std::unordered_map<uint64_t, uint32_t> steps_;       // (set << 8 | byte) -> set
+  // (set, the leaves a byte matches) -> set: bytes that match the same leaves
+  // (all of them, for ".") share one expansion.
+  std::unordered_map<std::string, uint32_t> expansions_;
   std::unordered_map<uint32_t, TokenMask> masks_;      // set -> allowed tokens (unlimited budget)
   TokenMask scratch_;
   std::vector<uint32_t> trie_states_;
   uint32_t current_ = kDead;
   int expand_depth_ = 0;  // recursion of expand_at (rule chains in tail position do not deepen stacks)
+  uint32_t expand_calls_ = 0;  // expand_at calls of the current expansion (kMaxExpansions)
 };
 
 }  // namespace hy2bit::grammar

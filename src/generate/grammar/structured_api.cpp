@@ -2,8 +2,11 @@
 // grammar parser and the schema compiler.
 #include "hy2bit/structured.h"
 
+#include <memory>
+
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/json_schema.h"
+#include "generate/grammar/matcher.h"
 
 namespace hy2bit {
 
@@ -19,6 +22,7 @@ std::string json_object_grammar() { return grammar::json_object_gbnf(); }
 Status check_grammar(std::string_view gbnf) {
   Result<grammar::Grammar> g = grammar::parse_gbnf(gbnf);
   if (!g) return g.error();
+  HY2BIT_TRY(grammar::Matcher::create(std::make_shared<const grammar::Grammar>(std::move(*g))));
   return Ok{};
 }
 
