@@ -41,8 +41,4 @@ CommandResult run_hy2bit(const std::vector<std::string>& args, const std::string
 CommandResult run_program(const std::vector<std::string>& argv, const std::string& input = "",
                           int timeout_seconds = 120);
 
-// GBNF whose start state holds 2^depth distinct stacks: rK ::= rK-1 "b" |
-// rK-1 "c", down to r0 ::= "a" (matches "a" then depth letters b or c).
-std::string doubling_grammar(int depth);
-
 }  // namespace hy2bit::test
