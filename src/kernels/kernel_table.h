@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "formats/type_id.h"
+#include "kernels/float_ops.h"
 #include "kernels/prepared_weights.h"
 
 namespace hy2bit::kernels {
@@ -89,7 +90,8 @@ struct TypeKernels {
   int64_t row_tile = 1;   // rows per tile: thread splits align to it
 };
 
-// One ISA path: its name and the kernels of each weight type.
+// One ISA path: its name, the kernels of each weight type and the float
+// loops of the rest of the forward pass.
 struct KernelTable {
   std::string_view isa;  // "scalar", "avx2", "avx512", "neon", "neon_i8mm"
   TypeKernels f32;
@@ -99,6 +101,7 @@ struct KernelTable {
   TypeKernels q4_0;
   TypeKernels q6_k;
   TypeKernels q2_0c;
+  FloatOps ops;
 };
 
 // The entry of a weight type, or nullptr when the path does not support it.

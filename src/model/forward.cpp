@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "formats/convert.h"
+#include "kernels/kernel_table.h"
 #include "model/ops.h"
 #include "model/transformer.h"
 
@@ -110,6 +111,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
   const auto n = static_cast<int64_t>(slots.size());  // tokens in this pass
   const int64_t n_embd = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), n_ff = c.n_ff;
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+  const kernels::FloatOps& ops = model.kernels().ops;
 
   // Attention scratch per thread, sized for the longest position seen here.
   int64_t longest_ctx = 0;
@@ -161,7 +163,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     });
 
     // Causal GQA attention over the cache, then the output projection and residual.
-    attention(act.q.data(), act.att.data(), slots, il, shape, scores, pool);
+    attention(act.q.data(), act.att.data(), slots, il, shape, ops, scores, pool);
     kernels::matmul(l.attn_output, act.att.data(), n, act.xb2.data(), pool, act.scratch);
     add_bias(act.xb2.data(), l.attn_output_bias, n, n_embd);
     add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
@@ -171,7 +173,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
     matmul_same_input({{&l.ffn_gate, act.gate.data()}, {&l.ffn_up, act.up.data()}}, act.xb.data(), n, pool,
                       act.scratch);
     for_item_ranges(pool, n * n_ff, 1, [&](int64_t begin, int64_t end) {
-      swiglu(act.gate.data() + begin, act.up.data() + begin, end - begin);
+      ops.swiglu(act.gate.data() + begin, act.up.data() + begin, end - begin);
     });
     kernels::matmul(l.ffn_down, act.gate.data(), n, act.xb2.data(), pool, act.scratch);
     add_in_place(act.x.data(), act.xb2.data(), n * n_embd);
@@ -219,7 +221,7 @@ void forward(const Transformer& model, std::span<const TokenSlot> slots, Activat
 Context::Context(const Transformer& model, int64_t n_ctx, int64_t n_batch, KvType cache_type)
     : model_(model),
       cache_(model.config().n_layer, n_ctx, model.config().n_head_kv, model.config().head_dim,
-             cache_type),
+             cache_type, model.kernels().ops),
       act_(model.config(), std::min(n_batch, n_ctx)) {}
 
 Status Context::check_room(std::span<const int32_t> tokens) const {

@@ -1,48 +1,13 @@
-// KvCache storage and the row conversions it stores and loads with: f16
-// with F16C where the CPU has it (else the formats' scalar conversion), q8_0
+// KvCache storage: f16 rows converted by the kernel path's FloatOps, q8_0
 // through the formats' reference quantizer.
 #include "model/kv_cache.h"
 
 #include <algorithm>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #include "formats/convert.h"
 
 namespace hy2bit::model {
 namespace {
-
-#if defined(__x86_64__)
-// F16C converts 8 values per instruction; GCC 12 does not vectorise
-// _Float16 conversions on its own (it emitted one vcvtph2ps per value, 5% of
-// a decode profile). Exact either way, so the choice is only speed.
-__attribute__((target("avx,f16c"))) void f16_rows_to_f32_f16c(const uint16_t* src, int64_t src_stride,
-                                                             int64_t n_rows, int64_t n, float* dst,
-                                                             int64_t dst_stride) {
-  for (int64_t r = 0; r < n_rows; ++r, src += src_stride, dst += dst_stride) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      _mm256_storeu_ps(dst + i,
-                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-    for (; i < n; ++i) dst[i] = formats::f16_to_f32(src[i]);
-  }
-}
-
-__attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint16_t* dst, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
-                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
-  for (; i < n; ++i) dst[i] = formats::f32_to_f16(src[i]);
-}
-
-bool have_f16c() {
-  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
-  return has;
-}
-#endif
 
 constexpr int64_t kQ8Block = 32;       // elements per q8_0 block
 constexpr size_t kQ8BlockBytes = 34;   // f16 scale + 32 int8
@@ -62,29 +27,9 @@ std::optional<KvType> parse_kv_type(std::string_view name) {
 
 std::string_view kv_type_name(KvType type) { return type == KvType::kQ8_0 ? "q8_0" : "f16"; }
 
-void f16_rows_to_f32(const uint16_t* src, int64_t src_stride, int64_t n_rows, int64_t n,
-                     float* dst, int64_t dst_stride) {
-#if defined(__x86_64__)
-  if (have_f16c()) return f16_rows_to_f32_f16c(src, src_stride, n_rows, n, dst, dst_stride);
-#endif
-  for (int64_t r = 0; r < n_rows; ++r)
-    for (int64_t i = 0; i < n; ++i)
-      dst[r * dst_stride + i] = formats::f16_to_f32(src[r * src_stride + i]);
-}
-
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) {
-  f16_rows_to_f32(src, n, 1, n, dst, n);
-}
-
-void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n) {
-#if defined(__x86_64__)
-  if (have_f16c()) return f32_to_f16_f16c(src, dst, n);
-#endif
-  for (int64_t i = 0; i < n; ++i) dst[i] = formats::f32_to_f16(src[i]);
-}
-
-KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type)
-    : n_ctx_(n_ctx), n_head_kv_(n_head_kv), head_dim_(head_dim), type_(type),
+KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type,
+                 const kernels::FloatOps& ops)
+    : n_ctx_(n_ctx), n_head_kv_(n_head_kv), head_dim_(head_dim), type_(type), ops_(&ops),
       head_row_bytes_(row_bytes_for(type, head_dim)),
       k_(static_cast<size_t>(n_layer * n_head_kv * n_ctx) * head_row_bytes_),
       v_(static_cast<size_t>(n_layer * n_head_kv * n_ctx) * head_row_bytes_) {}
@@ -95,6 +40,7 @@ KvCache KvCache::copy() const {
   c.n_head_kv_ = n_head_kv_;
   c.head_dim_ = head_dim_;
   c.type_ = type_;
+  c.ops_ = ops_;
   c.head_row_bytes_ = head_row_bytes_;
   c.k_ = k_.copy();
   c.v_ = v_.copy();
@@ -111,8 +57,8 @@ void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) 
       formats::quantize_row(formats::TypeId::kQ8_0, k_head, k_row, head_dim_);
       formats::quantize_row(formats::TypeId::kQ8_0, v_head, v_row, head_dim_);
     } else {
-      f32_row_to_f16(k_head, reinterpret_cast<uint16_t*>(k_row), head_dim_);
-      f32_row_to_f16(v_head, reinterpret_cast<uint16_t*>(v_row), head_dim_);
+      ops_->f32_to_f16(k_head, reinterpret_cast<uint16_t*>(k_row), head_dim_);
+      ops_->f32_to_f16(v_head, reinterpret_cast<uint16_t*>(v_row), head_dim_);
     }
   }
 }
@@ -132,7 +78,7 @@ void KvCache::load(const runtime::PageBuffer& buffer, int64_t layer, int64_t pos
                             first + r * head_row_bytes_ + in_head / kQ8Block * kQ8BlockBytes,
                             out + r * n, end - begin);
     } else {
-      f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + in_head, head_dim_, n_rows,
+      ops_->f16_rows_to_f32(reinterpret_cast<const uint16_t*>(first) + in_head, head_dim_, n_rows,
                       end - begin, out, n);
     }
   }

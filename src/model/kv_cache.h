@@ -15,6 +15,7 @@
 #include <optional>
 #include <string_view>
 
+#include "kernels/float_ops.h"
 #include "runtime/page_buffer.h"
 
 namespace hy2bit::model {
@@ -28,8 +29,10 @@ std::string_view kv_type_name(KvType type);
 class KvCache {
  public:
   // For q8_0, head_dim and every slice later loaded must be whole blocks of 32.
-  KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim,
-          KvType type = KvType::kF16);
+  // f16 rows convert through `ops` (the model's kernel path), which must
+  // outlive the cache.
+  KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type,
+          const kernels::FloatOps& ops);
   KvCache(const KvCache&) = delete;             // copying is explicit: copy()
   KvCache& operator=(const KvCache&) = delete;
   KvCache(KvCache&&) = default;
@@ -62,17 +65,10 @@ class KvCache {
   int64_t n_head_kv_ = 0;
   int64_t head_dim_ = 0;
   KvType type_ = KvType::kF16;
+  const kernels::FloatOps* ops_ = nullptr;
   size_t head_row_bytes_ = 0;  // bytes of one head's keys or values at one position
   runtime::PageBuffer k_;      // (n_layer, n_head_kv, n_ctx) rows of head_dim keys
   runtime::PageBuffer v_;      // (n_layer, n_head_kv, n_ctx) rows of head_dim values
 };
-
-// f16 <-> f32 rows (vectorised with F16C where the CPU has it). The rows
-// version converts n elements of each of n_rows rows, src_stride elements
-// apart, into rows dst_stride floats apart.
-void f16_rows_to_f32(const uint16_t* src, int64_t src_stride, int64_t n_rows, int64_t n,
-                     float* dst, int64_t dst_stride);
-void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
-void f32_row_to_f16(const float* src, uint16_t* dst, int64_t n);
 
 }  // namespace hy2bit::model

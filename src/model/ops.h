@@ -1,11 +1,13 @@
-// Element-wise and per-head operations of the forward pass, in f32:
-// RMSNorm, NEOX RoPE, SwiGLU, softmax, causal GQA attention over the KV
-// cache. Matmuls are not here (kernels/matmul.h). No allocation inside.
+// Per-head and per-row operations of the forward pass, in f32: RMSNorm,
+// NEOX RoPE, causal GQA attention over the KV cache. Matmuls, SwiGLU and
+// softmax are the kernel path's (kernels/matmul.h, kernels/float_ops.h).
+// No allocation inside.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
+#include "kernels/float_ops.h"
 #include "model/kv_cache.h"
 #include "model/token_slot.h"
 #include "runtime/thread_pool.h"
@@ -36,12 +38,6 @@ void rope_then_head_norm(float* x, int64_t n_heads, int64_t head_dim, int64_t n_
                          const float* cos_sin, const float* norm_weight, float eps);
 
 
-// gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU).
-void swiglu(float* gate, const float* up, int64_t n);
-
-// In-place softmax over n scores.
-void softmax(float* x, int64_t n);
-
 // What attention needs to know about the model's shape.
 struct AttentionShape {
   int64_t n_head;
@@ -57,8 +53,10 @@ size_t attention_scratch_floats(int64_t longest_ctx, int64_t head_dim);
 // run of several tokens that share a cache, each KV head's keys and values
 // are decoded once and tiled over the tokens; a single token reads the rows
 // straight from the cache. The heads of a GQA group share every key and
-// value load. `scratch` holds pool.size() * attention_scratch_floats().
+// value load. `ops` gives the register blocks and the softmax (the model's
+// kernel path). `scratch` holds pool.size() * attention_scratch_floats().
 void attention(const float* q, float* out, std::span<const TokenSlot> slots, int64_t layer,
-               const AttentionShape& shape, std::span<float> scratch, runtime::ThreadPool& pool);
+               const AttentionShape& shape, const kernels::FloatOps& ops, std::span<float> scratch,
+               runtime::ThreadPool& pool);
 
 }  // namespace hy2bit::model

@@ -8,12 +8,17 @@
 #include <vector>
 
 #include "formats/convert.h"
+#include "kernels/dispatch.h"
+#include "kernels/kernel_table.h"
 #include "model/kv_cache.h"
 
 namespace hy2bit::model {
 namespace {
 
 constexpr int64_t kLayers = 2, kCtx = 8, kHeads = 2, kHeadDim = 128, kKvDim = kHeads * kHeadDim;
+
+// The conversions of the path in use (each path's are tested in float_ops_test).
+const kernels::FloatOps& ops() { return (*kernels::active_kernels())->ops; }
 
 std::vector<float> random_row(std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, 3.0f);
@@ -38,7 +43,7 @@ std::vector<float> reference_round_trip(KvType type, const std::vector<float>& r
 TEST(KvCacheTest, StoresAndLoadsRowsAndHeadSlicesLikeTheReference) {
   for (KvType type : {KvType::kF16, KvType::kQ8_0}) {
     std::mt19937 rng(9);
-    KvCache cache(kLayers, kCtx, kHeads, kHeadDim, type);
+    KvCache cache(kLayers, kCtx, kHeads, kHeadDim, type, ops());
     const std::vector<float> k = random_row(rng), v = random_row(rng);
     cache.store(1, 5, k.data(), v.data());
     const std::vector<float> want_k = reference_round_trip(type, k), want_v = reference_round_trip(type, v);
@@ -65,7 +70,7 @@ TEST(KvCacheTest, StoresAndLoadsRowsAndHeadSlicesLikeTheReference) {
 TEST(KvCacheTest, LoadsManyRowsOfAHeadSliceAtOnce) {
   for (KvType type : {KvType::kF16, KvType::kQ8_0}) {
     std::mt19937 rng(5);
-    KvCache cache(kLayers, kCtx, kHeads, kHeadDim, type);
+    KvCache cache(kLayers, kCtx, kHeads, kHeadDim, type, ops());
     std::vector<std::vector<float>> want_k, want_v;
     for (int64_t pos = 2; pos < 7; ++pos) {
       const std::vector<float> k = random_row(rng), v = random_row(rng);
@@ -98,8 +103,8 @@ TEST(KvCacheTest, LoadsManyRowsOfAHeadSliceAtOnce) {
 }
 
 TEST(KvCacheTest, Q8_0TakesFewerBytes) {
-  const KvCache f16(kLayers, kCtx, kHeads, kHeadDim, KvType::kF16),
-      q8(kLayers, kCtx, kHeads, kHeadDim, KvType::kQ8_0);
+  const KvCache f16(kLayers, kCtx, kHeads, kHeadDim, KvType::kF16, ops()),
+      q8(kLayers, kCtx, kHeads, kHeadDim, KvType::kQ8_0, ops());
   EXPECT_EQ(f16.bytes(), size_t{2 * kLayers * kCtx * kKvDim * 2});
   EXPECT_EQ(q8.bytes() * 64, f16.bytes() * 34);
 }

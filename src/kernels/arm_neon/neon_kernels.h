@@ -79,4 +79,7 @@ TypeKernels bf16_kernels();
 // Call only when the CPU has dotprod, fp16 and i8mm.
 KernelTable make_i8mm_table();
 
+// The float loops of the forward pass (kernels/float_ops.h).
+FloatOps float_ops();
+
 }  // namespace hy2bit::kernels::neon

@@ -15,6 +15,7 @@ KernelTable build_table(std::string_view isa, bool use_i8mm) {
   t.q4_0 = q4_0_kernels(use_i8mm);
   t.q6_k = q6_k_kernels(use_i8mm);
   t.q2_0c = q2_0c_kernels(use_i8mm);
+  t.ops = float_ops();
   return t;
 }
 

@@ -13,6 +13,7 @@ KernelTable make_table() {
   t.q4_0 = q4_0_kernels();
   t.q6_k = q6_k_kernels();
   t.q2_0c = q2_0c_kernels();
+  t.ops = float_ops();
   return t;
 }
 

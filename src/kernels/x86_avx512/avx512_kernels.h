@@ -47,4 +47,7 @@ TypeKernels f32_kernels();
 TypeKernels f16_kernels();
 TypeKernels bf16_kernels();
 
+// The float loops of the forward pass (kernels/float_ops.h).
+FloatOps float_ops();
+
 }  // namespace hy2bit::kernels::avx512
