@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstring>
 #include <vector>
 
@@ -28,6 +29,29 @@ constexpr int64_t kMinComputeBoundTokens = 8;
 constexpr int64_t kStealRows = 64;
 // Tokens per thread below which activation quantization stays on the caller.
 constexpr int64_t kMinTokensPerQuantizeThread = 4;
+
+// The table's two calls, with the preconditions kernel_table.h states (and
+// every kernel relies on) asserted in debug builds: whole tiles of tokens
+// for the quantizer, whole row tiles in range for the GEMM, and activations
+// in the block format the GEMM reads.
+void quantize_tokens(const TypeKernels& k, const float* x, int64_t token_begin, int64_t token_end,
+                     const ActsQ8& acts) {
+  assert(0 <= token_begin && token_begin < token_end && token_end <= acts.n_tokens);
+  assert(acts.block == k.act_block && acts.n_cols % acts.block == 0);
+  assert(acts.qs_tiled == nullptr ||
+         (token_begin % acts.tile_tokens == 0 &&
+          (token_end % acts.tile_tokens == 0 || token_end == acts.n_tokens)));
+  k.quantize(x, token_begin, token_end, acts);
+}
+
+void gemm_rows(const TypeKernels& k, const GemmArgs& a, int64_t row_begin, int64_t row_end) {
+  assert(row_begin % k.row_tile == 0 && 0 <= row_begin && row_begin < row_end &&
+         row_end <= a.w->view().n_rows);
+  assert(k.quantize == nullptr ||
+         (a.acts != nullptr && a.acts->n_tokens == a.n_tokens && a.acts->block == k.act_block &&
+          a.acts->n_cols == a.w->view().n_cols));
+  k.gemm(a, row_begin, row_end);
+}
 
 // Carves the ActsQ8 arrays for n_tokens x n_cols out of the scratch buffer
 // (with the token-interleaved copy when tile_tokens > 0; its padding zeroed).
@@ -94,10 +118,10 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
       pool.run([&](int part, int n_parts) {
         const auto [begin, end] =
             runtime::split_range(n_tokens, part, n_parts, std::max<int64_t>(1, acts.tile_tokens));
-        if (begin < end) k.quantize(x, begin, end, acts);
+        if (begin < end) quantize_tokens(k, x, begin, end, acts);
       });
     } else {
-      k.quantize(x, 0, n_tokens, acts);
+      quantize_tokens(k, x, 0, n_tokens, acts);
     }
   }
 
@@ -118,7 +142,7 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
     first_tile[i + 1] = first_tile[i] + (view.n_rows + k.row_tile - 1) / k.row_tile;
   }
   if (n_threads == 1 || work < kMinParallelWork) {
-    for (const GemmArgs& a : args) k.gemm(a, 0, a.w->view().n_rows);
+    for (const GemmArgs& a : args) gemm_rows(k, a, 0, a.w->view().n_rows);
     return;
   }
   // Runs tiles [begin, end) of the numbering: one gemm call per output touched.
@@ -127,8 +151,8 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
       const int64_t lo = std::max(begin, first_tile[i]), hi = std::min(end, first_tile[i + 1]);
       if (lo >= hi) continue;
       const int64_t n_rows = args[i].w->view().n_rows;
-      k.gemm(args[i], (lo - first_tile[i]) * k.row_tile,
-             std::min(n_rows, (hi - first_tile[i]) * k.row_tile));
+      gemm_rows(k, args[i], (lo - first_tile[i]) * k.row_tile,
+                std::min(n_rows, (hi - first_tile[i]) * k.row_tile));
     }
   };
   const int64_t total_tiles = first_tile.back();
