@@ -13,6 +13,6 @@ void gemm_bf16(const PackedFloat<formats::bf16_bits>& w, const float* x, int64_t
   });
 }
 
-TypeKernels bf16_kernels() { return float_kernels<formats::bf16_bits, gemm_bf16>(); }
+TypeKernels bf16_kernels() { return simd::float_kernels<kRows, formats::bf16_bits, gemm_bf16>(); }
 
 }  // namespace hy2bit::kernels::neon

@@ -10,6 +10,6 @@ void gemm_f16(const PackedFloat<formats::f16_bits>& w, const float* x, int64_t n
              [](const formats::f16_bits* p) { return load_f16x8(p); });
 }
 
-TypeKernels f16_kernels() { return float_kernels<formats::f16_bits, gemm_f16>(); }
+TypeKernels f16_kernels() { return simd::float_kernels<kRows, formats::f16_bits, gemm_f16>(); }
 
 }  // namespace hy2bit::kernels::neon

@@ -9,6 +9,6 @@ void gemm_f32(const PackedFloat<float>& w, const float* x, int64_t n_tokens, int
              [](const float* p) { return F32x8{vld1q_f32(p), vld1q_f32(p + 4)}; });
 }
 
-TypeKernels f32_kernels() { return float_kernels<float, gemm_f32>(); }
+TypeKernels f32_kernels() { return simd::float_kernels<kRows, float, gemm_f32>(); }
 
 }  // namespace hy2bit::kernels::neon

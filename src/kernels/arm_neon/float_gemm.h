@@ -3,10 +3,12 @@
 // holds weight k of 8 rows (two q registers) and an fma by element with
 // x[t][k] (lane k % 4 of a 4-float load) updates those rows' sums: an outer
 // product, no horizontal sums. Decode splits the k loop over 4 accumulator
-// pairs; prefill reuses each load for 8 tokens. Internal linkage.
+// pairs; prefill reuses each load for 8 tokens. The table entry is the
+// shared one (kernels/simd/float_gemm.h). Internal linkage.
 #pragma once
 
 #include "kernels/arm_neon/tile_loop.h"
+#include "kernels/simd/float_gemm.h"
 
 namespace hy2bit::kernels::neon {
 namespace {
@@ -67,24 +69,6 @@ void float_gemm(const PackedFloat<T>& w, const float* x, int64_t n_tokens, int64
                                  [&]<int NT>(int64_t tile, int64_t t0, int valid_rows) {
                                    float_tile<NT>(w, x, tile, t0, y, ldy, valid_rows, load);
                                  });
-}
-
-// The table entry of a float type with element T (repacked as raw bits).
-template <typename T, void (*Gemm)(const PackedFloat<T>&, const float*, int64_t, int64_t, int64_t,
-                                   float*, int64_t)>
-TypeKernels float_kernels() {
-  TypeKernels k;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_float_bytes(n_rows, n_cols, kRows, sizeof(T));
-  };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) {
-    repack_float(v, kRows, sizeof(T), out);
-  };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    Gemm(packed_float_view<T, kRows>(*a.w), a.x, a.n_tokens, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
 }
 
 }  // namespace

@@ -1,48 +1,29 @@
-// The loop every NEON GEMM shares (token blocks, row tiles of kRows, token
-// groups of a template size) and the small register helpers the kernels
-// share: partial-tile stores, fp16 loads, sdot by element over four code
-// vectors, smmla operand building. Internal linkage (built with NEON flags).
+// What every NEON GEMM shares: the walk over token blocks, row tiles and
+// token groups (kernels/simd/tile_schedule.h) bound to kRows, and the small
+// register helpers the kernels share: partial-tile stores, fp16 loads, sdot
+// by element over four code vectors, smmla operand building. Internal
+// linkage (built with NEON flags).
 #pragma once
 
 #include <arm_neon.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "kernels/arm_neon/neon_kernels.h"
+#include "kernels/simd/tile_schedule.h"
 
 namespace hy2bit::kernels::neon {
 namespace {
 
-// Calls fn.template operator()<NT>(tile, t0, valid_rows) for NT == kMaxNT,
-// or for the largest NT < kMaxNT not above n when n < kMaxNT.
-template <int kMaxNT, typename Fn>
-void call_with_token_count(int64_t n, Fn& fn, int64_t tile, int64_t t0, int valid_rows) {
-  if constexpr (kMaxNT > 1) {
-    if (n < kMaxNT) return call_with_token_count<kMaxNT - 1>(n, fn, tile, t0, valid_rows);
-  }
-  fn.template operator()<kMaxNT>(tile, t0, valid_rows);
-}
+using simd::call_with_token_count;
+using simd::kTokenBlock;
 
-// Tokens per block: the outer loop, so a block's activations (kTokenBlock x
-// n_cols int8, <= 288 KiB at n_cols 6144) stay in L2 while every row tile of
-// the thread streams past them.
-constexpr int64_t kTokenBlock = 48;
-
+// The shared walk (kernels/simd/tile_schedule.h) over this path's row tiles.
 template <int kTokenTile, typename Fn>
 void for_each_tile(int64_t row_begin, int64_t row_end, int64_t n_tokens, Fn&& fn) {
-  static_assert(kTokenBlock % kTokenTile == 0);
-  for (int64_t block = 0; block < n_tokens; block += kTokenBlock) {
-    const int64_t block_end = std::min(n_tokens, block + kTokenBlock);
-    for (int64_t tile = row_begin / kRows; tile * kRows < row_end; ++tile) {
-      const int valid_rows = static_cast<int>(std::min<int64_t>(kRows, row_end - tile * kRows));
-      int64_t t0 = block;
-      for (; t0 + kTokenTile <= block_end; t0 += kTokenTile)
-        fn.template operator()<kTokenTile>(tile, t0, valid_rows);
-      if (t0 < block_end)
-        call_with_token_count<kTokenTile - 1>(block_end - t0, fn, tile, t0, valid_rows);
-    }
-  }
+  simd::for_each_row_tile<kRows, kTokenTile>(row_begin, row_end, n_tokens, std::forward<Fn>(fn));
 }
 
 // 8 row values of one token: rows 0-3 in lo, rows 4-7 in hi.

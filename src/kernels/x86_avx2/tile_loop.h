@@ -1,48 +1,27 @@
-// The loop every AVX2 GEMM shares: blocks of tokens, then row tiles of
-// kRows in the thread's range, then the block's tokens in groups of
-// kTokenTile (a template constant, so each group's accumulators live in
-// registers); the last group takes a smaller instantiation.
-// Internal linkage (built with AVX2 flags).
+// What every AVX2 GEMM shares: the walk over token blocks, row tiles and
+// token groups (kernels/simd/tile_schedule.h) bound to this path's kRows,
+// and the register helpers: partial-tile stores, broadcasts, fp16 loads and
+// the u8 x s8 products. Internal linkage (built with AVX2 flags).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
+#include "kernels/simd/tile_schedule.h"
 #include "kernels/x86_avx2/avx2_kernels.h"
 #include "kernels/x86_simd.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
 
-// Calls fn.template operator()<NT>(tile, t0, valid_rows) for NT == max_nt,
-// or for the largest NT < max_nt not above n when n < max_nt.
-template <int kMaxNT, typename Fn>
-void call_with_token_count(int64_t n, Fn& fn, int64_t tile, int64_t t0, int valid_rows) {
-  if constexpr (kMaxNT > 1) {
-    if (n < kMaxNT) return call_with_token_count<kMaxNT - 1>(n, fn, tile, t0, valid_rows);
-  }
-  fn.template operator()<kMaxNT>(tile, t0, valid_rows);
-}
+using simd::call_with_token_count;
+using simd::kTokenBlock;
 
-// Tokens per block: the outer loop, so a block's activations (kTokenBlock x
-// n_cols int8, <= 384 KiB at n_cols 6144) stay in L2 while every row tile of
-// the thread streams past them.
-constexpr int64_t kTokenBlock = 48;
-
+// The shared walk (kernels/simd/tile_schedule.h) over this path's row tiles.
 template <int kTokenTile, typename Fn>
 void for_each_tile(int64_t row_begin, int64_t row_end, int64_t n_tokens, Fn&& fn) {
-  static_assert(kTokenBlock % kTokenTile == 0);
-  for (int64_t block = 0; block < n_tokens; block += kTokenBlock) {
-    const int64_t block_end = std::min(n_tokens, block + kTokenBlock);
-    for (int64_t tile = row_begin / kRows; tile * kRows < row_end; ++tile) {
-      const int valid_rows = static_cast<int>(std::min<int64_t>(kRows, row_end - tile * kRows));
-      int64_t t0 = block;
-      for (; t0 + kTokenTile <= block_end; t0 += kTokenTile)
-        fn.template operator()<kTokenTile>(tile, t0, valid_rows);
-      if (t0 < block_end)
-        call_with_token_count<kTokenTile - 1>(block_end - t0, fn, tile, t0, valid_rows);
-    }
-  }
+  simd::for_each_row_tile<kRows, kTokenTile>(row_begin, row_end, n_tokens, std::forward<Fn>(fn));
 }
 
 // Stores one token's 8 row results (only the valid rows of a partial tile).

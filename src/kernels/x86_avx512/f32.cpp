@@ -5,10 +5,10 @@ namespace hy2bit::kernels::avx512 {
 
 void gemm_f32(const PackedFloat<float>& w, const float* x, int64_t n_tokens, int64_t row_begin,
               int64_t row_end, float* y, int64_t ldy) {
-  float_gemm(w, x, n_tokens, row_begin, row_end, y, ldy,
+  simd::float_gemm<FloatVec>(w, x, n_tokens, row_begin, row_end, y, ldy,
              [](const float* p) { return _mm512_load_ps(p); });
 }
 
-TypeKernels f32_kernels() { return float_kernels<float, gemm_f32>(); }
+TypeKernels f32_kernels() { return simd::float_kernels<kRows, float, gemm_f32>(); }
 
 }  // namespace hy2bit::kernels::avx512

@@ -1,74 +1,24 @@
-// The AVX-512 float GEMM shared by the F32, F16 and BF16 files. Layout
-// (packed_layouts.h, R = 16): [tile][k][16 rows], so one load (converted to
-// f32) holds weight k of 16 rows and an fma with x[t][k] broadcast updates
-// those rows' sums: an outer product, no horizontal sums. Decode splits the
-// k loop over 4 accumulators; prefill reuses each load for 8 tokens.
-// Internal linkage (built with AVX-512 flags).
+// The AVX-512 float GEMM shared by the F32, F16 and BF16 files: the outer-product
+// kernel of kernels/simd/float_gemm.h on zmm registers, 16 rows per tile,
+// through the vector traits below. Internal linkage (built with AVX-512 flags).
 #pragma once
 
+#include "kernels/simd/float_gemm.h"
 #include "kernels/x86_avx512/tile_loop.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {
 
-constexpr int kFloatTokenTile = 8;
-
-template <int NT, typename T, typename Load>
-void float_tile(const PackedFloat<T>& w, const float* x, int64_t tile, int64_t t0, float* y,
-                int64_t ldy, int valid_rows, Load load) {
-  constexpr int kSplit = NT == 1 ? 4 : (NT == 2 ? 2 : 1);
-  const int64_t n_cols = w.n_cols;
-  const T* p = w.data + tile * n_cols * kRows;
-  const float* xt[NT];
-  for (int t = 0; t < NT; ++t) xt[t] = x + (t0 + t) * n_cols;
-  __m512 acc[NT][kSplit];
-  for (int t = 0; t < NT; ++t)
-    for (int s = 0; s < kSplit; ++s) acc[t][s] = _mm512_setzero_ps();
-  int64_t k = 0;
-  for (; k + kSplit <= n_cols; k += kSplit)
-    for (int s = 0; s < kSplit; ++s) {
-      const __m512 wv = load(p + (k + s) * kRows);
-      for (int t = 0; t < NT; ++t)
-        acc[t][s] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xt[t][k + s]), acc[t][s]);
-    }
-  for (; k < n_cols; ++k) {
-    const __m512 wv = load(p + k * kRows);
-    for (int t = 0; t < NT; ++t)
-      acc[t][0] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xt[t][k]), acc[t][0]);
-  }
-  for (int t = 0; t < NT; ++t) {
-    __m512 sum = acc[t][0];
-    for (int s = 1; s < kSplit; ++s) sum = _mm512_add_ps(sum, acc[t][s]);
-    store_rows(y + (t0 + t) * ldy + tile * kRows, sum, valid_rows);
-  }
-}
-
-template <typename T, typename Load>
-void float_gemm(const PackedFloat<T>& w, const float* x, int64_t n_tokens, int64_t row_begin,
-                int64_t row_end, float* y, int64_t ldy, Load load) {
-  for_each_tile<kFloatTokenTile>(row_begin, row_end, n_tokens,
-                                 [&]<int NT>(int64_t tile, int64_t t0, int valid_rows) {
-                                   float_tile<NT>(w, x, tile, t0, y, ldy, valid_rows, load);
-                                 });
-}
-
-// The table entry of a float type with element T (repacked as raw bits).
-template <typename T, void (*Gemm)(const PackedFloat<T>&, const float*, int64_t, int64_t, int64_t,
-                                   float*, int64_t)>
-TypeKernels float_kernels() {
-  TypeKernels k;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_float_bytes(n_rows, n_cols, kRows, sizeof(T));
-  };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) {
-    repack_float(v, kRows, sizeof(T), out);
-  };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    Gemm(packed_float_view<T, kRows>(*a.w), a.x, a.n_tokens, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
-}
+// The vector traits simd::float_tile is written against.
+struct FloatVec {
+  using F = __m512;
+  static constexpr int kRows = avx512::kRows;
+  static F zero() { return _mm512_setzero_ps(); }
+  static F set1(float v) { return _mm512_set1_ps(v); }
+  static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F add(F a, F b) { return _mm512_add_ps(a, b); }
+  static void store(float* y, F v, int valid_rows) { store_rows(y, v, valid_rows); }
+};
 
 }  // namespace
 }  // namespace hy2bit::kernels::avx512
