@@ -3,6 +3,15 @@
 // format they share.
 // Each weight type gets: an activation quantizer, an optional repack into the
 // path's layout (packed_layouts.h) and a row-range GEMM. No intrinsics here.
+//
+// The scheme: dispatch.cpp picks one table when the program starts. scalar/
+// is plain C++, the reference every other path is tested against. Each SIMD
+// folder (x86_avx2/, built twice, x86_avx512/, arm_neon/) compiles with its
+// ISA's flags; what is the same on every path is written once in simd/ (the
+// tile walk, the float GEMM, the float loops of FloatOps) against a small
+// per-path traits struct and included by each folder, so every copy gets
+// its own flags; the folders keep only their traits, the micro-kernels whose
+// instructions really differ, and table.cpp, which fills this table.
 #pragma once
 
 #include <cstddef>
