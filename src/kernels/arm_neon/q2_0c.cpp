@@ -7,6 +7,7 @@
 // sdot by element for single tokens (and all tokens on "neon"); smmla on
 // token pairs for "neon_i8mm" prefill (see neon_kernels.h).
 #include "kernels/arm_neon/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::neon {
 namespace {
@@ -147,25 +148,14 @@ void gemm_q2_0c_i8mm(const Q2_0CTiles& w, const ActsQ8& acts, int64_t row_begin,
 TypeKernels q2_0c_kernels(bool use_i8mm) {
   using Head = PackedD<kRows>;
   using Block = PackedQ2_0C<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8k;
-  k.act_block = kActBlockQ8K;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q2_0c(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q2_0c(v, kRows, out); };
-  if (use_i8mm) {
-    k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-      gemm_q2_0c_i8mm(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y,
-                      a.ldy);
-    };
-  } else {
-    k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-      gemm_q2_0c(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-    };
-  }
-  return k;
+  if (use_i8mm)
+    return simd::packed_kernels<kRows, Head, Block, gemm_q2_0c_i8mm>(
+        quantize_acts_q8k, kActBlockQ8K, 0, repack);
+  return simd::packed_kernels<kRows, Head, Block, gemm_q2_0c>(
+      quantize_acts_q8k, kActBlockQ8K, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::neon

@@ -5,6 +5,7 @@
 // low and high nibbles into 2 rows x 8 k) gives sum(n * q) exactly;
 // isum = dot - 8 * sum(q), acc = fma(d * d_act, isum, acc), as scalar.
 #include "kernels/arm_neon/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::neon {
 namespace {
@@ -139,25 +140,14 @@ void gemm_q4_0_i8mm(const Q4_0Tiles& w, const ActsQ8& acts, int64_t row_begin, i
 TypeKernels q4_0_kernels(bool use_i8mm) {
   using Head = PackedD<kRows>;
   using Block = PackedQ4_0<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8_0;
-  k.act_block = kActBlockQ8_0;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q4_0(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q4_0(v, kRows, out); };
-  if (use_i8mm) {
-    k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-      gemm_q4_0_i8mm(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y,
-                     a.ldy);
-    };
-  } else {
-    k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-      gemm_q4_0(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-    };
-  }
-  return k;
+  if (use_i8mm)
+    return simd::packed_kernels<kRows, Head, Block, gemm_q4_0_i8mm>(
+        quantize_acts_q8_0, kActBlockQ8_0, 0, repack);
+  return simd::packed_kernels<kRows, Head, Block, gemm_q4_0>(
+      quantize_acts_q8_0, kActBlockQ8_0, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::neon

@@ -7,6 +7,7 @@
 // isum += scale * (dot - 32 * sum16(q)) (the dot starts from -32 * sum16),
 // then per block acc = fma(d * d_act, isum, acc), exactly as scalar.
 #include "kernels/arm_neon/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::neon {
 namespace {
@@ -163,25 +164,14 @@ void gemm_q6_k_i8mm(const Q6_KTiles& w, const ActsQ8& acts, int64_t row_begin, i
 TypeKernels q6_k_kernels(bool use_i8mm) {
   using Head = PackedQ6_KHead<kRows>;
   using Block = PackedQ6_K<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8k;
-  k.act_block = kActBlockQ8K;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q6_k(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q6_k(v, kRows, out); };
-  if (use_i8mm) {
-    k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-      gemm_q6_k_i8mm(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y,
-                     a.ldy);
-    };
-  } else {
-    k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-      gemm_q6_k(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-    };
-  }
-  return k;
+  if (use_i8mm)
+    return simd::packed_kernels<kRows, Head, Block, gemm_q6_k_i8mm>(
+        quantize_acts_q8k, kActBlockQ8K, 0, repack);
+  return simd::packed_kernels<kRows, Head, Block, gemm_q6_k>(
+      quantize_acts_q8k, kActBlockQ8K, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::neon

@@ -7,6 +7,7 @@
 // them to the row's int32 lane. Per 256-block of activations:
 // isum = 2 * dot - 3 * sum(q), acc = fma(d * d_act, isum, acc).
 #include "kernels/x86_avx2/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
@@ -176,18 +177,11 @@ void gemm_q2_0c(const Q2_0CTiles& w, const ActsQ8& acts, int64_t row_begin, int6
 TypeKernels q2_0c_kernels() {
   using Head = PackedD<kRows>;
   using Block = PackedQ2_0C<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8k;
-  k.act_block = kActBlockQ8K;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q2_0c(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q2_0c(v, kRows, out); };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    gemm_q2_0c(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
+  return simd::packed_kernels<kRows, Head, Block, gemm_q2_0c>(
+      quantize_acts_q8k, kActBlockQ8K, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

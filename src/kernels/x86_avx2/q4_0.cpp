@@ -4,6 +4,7 @@
 // are <= 3810, so a block's 8 products per pair-lane add in int16 (<= 30480)
 // before one vpmaddwd. isum = dot - 8 * sum(q); acc = fma(d * d_act, isum, acc).
 #include "kernels/x86_avx2/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
@@ -58,18 +59,11 @@ void gemm_q4_0(const Q4_0Tiles& w, const ActsQ8& acts, int64_t row_begin, int64_
 TypeKernels q4_0_kernels() {
   using Head = PackedD<kRows>;
   using Block = PackedQ4_0<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8_0;
-  k.act_block = kActBlockQ8_0;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q4_0(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q4_0(v, kRows, out); };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    gemm_q4_0(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
+  return simd::packed_kernels<kRows, Head, Block, gemm_q4_0>(
+      quantize_acts_q8_0, kActBlockQ8_0, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -6,6 +6,7 @@
 // (dot - 32 * sum16(q)) * scale, summed per block, then
 // acc = fma(d * d_act, isum, acc), exactly as scalar.
 #include "kernels/x86_avx2/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
@@ -78,18 +79,11 @@ void gemm_q6_k(const Q6_KTiles& w, const ActsQ8& acts, int64_t row_begin, int64_
 TypeKernels q6_k_kernels() {
   using Head = PackedQ6_KHead<kRows>;
   using Block = PackedQ6_K<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8k;
-  k.act_block = kActBlockQ8K;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q6_k(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q6_k(v, kRows, out); };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    gemm_q6_k(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
+  return simd::packed_kernels<kRows, Head, Block, gemm_q6_k>(
+      quantize_acts_q8k, kActBlockQ8K, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -4,6 +4,7 @@
 // so they take |w| and q with w's sign (vpsignb); vpmaddubsw pairs stay
 // <= 2 * 128 * 127 and are widened at once. isum = sum(w * q) exactly; acc = fma(d * d_act, isum, acc).
 #include "kernels/x86_avx2/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {
@@ -53,20 +54,11 @@ void gemm_q8_0(const Q8_0Tiles& w, const ActsQ8& acts, int64_t row_begin, int64_
 TypeKernels q8_0_kernels() {
   using Head = PackedD<kRows>;
   using Block = PackedQ8_0<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8_0;
-  k.act_block = kActBlockQ8_0;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
-  };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) {
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
     repack_q8_0(v, kRows, /*offset_binary=*/false, out);
   };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    gemm_q8_0(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
+  return simd::packed_kernels<kRows, Head, Block, gemm_q8_0>(
+      quantize_acts_q8_0, kActBlockQ8_0, 0, repack);
 }
 
 }  // namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE

@@ -4,6 +4,7 @@
 // meets a broadcast activation dword in vpdpbusd; isum = dot - 8 * sum(q),
 // then acc = fma(d * d_act, isum, acc), exactly as scalar.
 #include "kernels/x86_avx512/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {
@@ -73,19 +74,11 @@ void gemm_q4_0(const Q4_0Tiles& w, const ActsQ8& acts, int64_t row_begin, int64_
 TypeKernels q4_0_kernels() {
   using Head = PackedD<kRows>;
   using Block = PackedQ4_0<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8_0;
-  k.act_block = kActBlockQ8_0;
-  k.act_tile_tokens = kTileTokens;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
+    repack_q4_0(v, kRows, out);
   };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) { repack_q4_0(v, kRows, out); };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    gemm_q4_0(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
+  return simd::packed_kernels<kRows, Head, Block, gemm_q4_0>(
+      quantize_acts_q8_0, kActBlockQ8_0, kTileTokens, repack);
 }
 
 }  // namespace hy2bit::kernels::avx512

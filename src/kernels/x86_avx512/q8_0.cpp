@@ -4,6 +4,7 @@
 // activation dword gives sum((w + 128) * q); subtracting 128 * sum(q) leaves
 // the scalar path's isum exactly; then acc = fma(d * d_act, isum, acc).
 #include "kernels/x86_avx512/tile_loop.h"
+#include "kernels/simd/packed_kernels.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {
@@ -67,21 +68,11 @@ void gemm_q8_0(const Q8_0Tiles& w, const ActsQ8& acts, int64_t row_begin, int64_
 TypeKernels q8_0_kernels() {
   using Head = PackedD<kRows>;
   using Block = PackedQ8_0<kRows>;
-  TypeKernels k;
-  k.quantize = quantize_acts_q8_0;
-  k.act_block = kActBlockQ8_0;
-  k.act_tile_tokens = kTileTokens;
-  k.row_tile = kRows;
-  k.repacked_bytes = [](int64_t n_rows, int64_t n_cols) {
-    return packed_bytes(n_rows, n_cols, kRows, Block::kElems, sizeof(Head), sizeof(Block));
-  };
-  k.repack = [](const WeightView& v, std::span<uint8_t> out) {
+  const RepackFn repack = [](const WeightView& v, std::span<uint8_t> out) {
     repack_q8_0(v, kRows, /*offset_binary=*/true, out);
   };
-  k.gemm = [](const GemmArgs& a, int64_t row_begin, int64_t row_end) {
-    gemm_q8_0(packed_view<Head, Block, kRows>(*a.w), *a.acts, row_begin, row_end, a.y, a.ldy);
-  };
-  return k;
+  return simd::packed_kernels<kRows, Head, Block, gemm_q8_0>(
+      quantize_acts_q8_0, kActBlockQ8_0, kTileTokens, repack);
 }
 
 }  // namespace hy2bit::kernels::avx512
