@@ -6,17 +6,9 @@ namespace hy2bit::kernels::neon {
 namespace {
 
 KernelTable build_table(std::string_view isa, bool use_i8mm) {
-  KernelTable t;
-  t.isa = isa;
-  t.f32 = f32_kernels();
-  t.f16 = f16_kernels();
-  t.bf16 = bf16_kernels();
-  t.q8_0 = q8_0_kernels(use_i8mm);
-  t.q4_0 = q4_0_kernels(use_i8mm);
-  t.q6_k = q6_k_kernels(use_i8mm);
-  t.q2_0c = q2_0c_kernels(use_i8mm);
-  t.ops = float_ops();
-  return t;
+  return {.isa = isa, .f32 = f32_kernels(), .f16 = f16_kernels(), .bf16 = bf16_kernels(),
+          .q8_0 = q8_0_kernels(use_i8mm), .q4_0 = q4_0_kernels(use_i8mm),
+          .q6_k = q6_k_kernels(use_i8mm), .q2_0c = q2_0c_kernels(use_i8mm), .ops = float_ops()};
 }
 
 }  // namespace

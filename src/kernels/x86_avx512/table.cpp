@@ -4,17 +4,9 @@
 namespace hy2bit::kernels::avx512 {
 
 KernelTable make_table() {
-  KernelTable t;
-  t.isa = "avx512";
-  t.f32 = f32_kernels();
-  t.f16 = f16_kernels();
-  t.bf16 = bf16_kernels();
-  t.q8_0 = q8_0_kernels();
-  t.q4_0 = q4_0_kernels();
-  t.q6_k = q6_k_kernels();
-  t.q2_0c = q2_0c_kernels();
-  t.ops = float_ops();
-  return t;
+  return {.isa = "avx512", .f32 = f32_kernels(), .f16 = f16_kernels(), .bf16 = bf16_kernels(),
+          .q8_0 = q8_0_kernels(), .q4_0 = q4_0_kernels(), .q6_k = q6_k_kernels(),
+          .q2_0c = q2_0c_kernels(), .ops = float_ops()};
 }
 
 }  // namespace hy2bit::kernels::avx512
