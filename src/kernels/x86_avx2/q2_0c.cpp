@@ -6,8 +6,8 @@
 // 8 groups (32 pairs, <= 24384) add up in int16 before one vpmaddwd widens
 // them to the row's int32 lane. Per 256-block of activations:
 // isum = 2 * dot - 3 * sum(q), acc = fma(d * d_act, isum, acc).
-#include "kernels/x86_avx2/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx2/tile_loop.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {

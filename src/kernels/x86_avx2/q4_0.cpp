@@ -3,8 +3,8 @@
 // of k = 8g + m (low) and k = 8g + 4 + m (high). On plain AVX2 the pairs of n * q
 // are <= 3810, so a block's 8 products per pair-lane add in int16 (<= 30480)
 // before one vpmaddwd. isum = dot - 8 * sum(q); acc = fma(d * d_act, isum, acc).
-#include "kernels/x86_avx2/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx2/tile_loop.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {

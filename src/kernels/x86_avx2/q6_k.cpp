@@ -5,8 +5,8 @@
 // <= 16002, so two add in int16; vpmaddwd widens to the row lane. Per group:
 // (dot - 32 * sum16(q)) * scale, summed per block, then
 // acc = fma(d * d_act, isum, acc), exactly as scalar.
-#include "kernels/x86_avx2/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx2/tile_loop.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {

@@ -3,8 +3,8 @@
 // weights of k = 4g .. 4g + 3. u8 x s8 products need one unsigned operand,
 // so they take |w| and q with w's sign (vpsignb); vpmaddubsw pairs stay
 // <= 2 * 128 * 127 and are widened at once. isum = sum(w * q) exactly; acc = fma(d * d_act, isum, acc).
-#include "kernels/x86_avx2/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx2/tile_loop.h"
 
 namespace hy2bit::kernels::HY2BIT_AVX2_NAMESPACE {
 namespace {

@@ -9,8 +9,8 @@
 // vector serve kGroupTokens tokens read from the token-interleaved
 // activations and each activation two tiles, so it is bound by vpdpbusd
 // throughput, not by memory.
-#include "kernels/x86_avx512/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx512/tile_loop.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {

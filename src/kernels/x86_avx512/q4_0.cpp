@@ -3,8 +3,8 @@
 // the nibble of k = 8g + m (low) and k = 8g + 4 + m (high). Each nibble vector
 // meets a broadcast activation dword in vpdpbusd; isum = dot - 8 * sum(q),
 // then acc = fma(d * d_act, isum, acc), exactly as scalar.
-#include "kernels/x86_avx512/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx512/tile_loop.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {

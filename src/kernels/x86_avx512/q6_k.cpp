@@ -6,8 +6,8 @@
 // per group: (dot - 32 * sum16(q)) * scale (vpmulld, per row lane), summed
 // over the block, then acc = fma(d * d_act, isum, acc), exactly as scalar.
 // Prefill reads the token-interleaved activations, 16 tokens per code unpack.
-#include "kernels/x86_avx512/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx512/tile_loop.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {

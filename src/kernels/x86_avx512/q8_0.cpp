@@ -3,8 +3,8 @@
 // holding w + 128 for k = 4g .. 4g + 3. vpdpbusd of those u8 with a broadcast
 // activation dword gives sum((w + 128) * q); subtracting 128 * sum(q) leaves
 // the scalar path's isum exactly; then acc = fma(d * d_act, isum, acc).
-#include "kernels/x86_avx512/tile_loop.h"
 #include "kernels/simd/packed_kernels.h"
+#include "kernels/x86_avx512/tile_loop.h"
 
 namespace hy2bit::kernels::avx512 {
 namespace {
