@@ -83,18 +83,10 @@ void f32_to_f16(const float* src, uint16_t* dst, int64_t n) {
 }  // namespace
 
 FloatOps float_ops() {
-  FloatOps ops;
-  ops.swiglu = swiglu;
-  ops.softmax = softmax;
-  ops.scores_rows = scores_rows;
-  ops.weighted_sums = weighted_sums;
-  ops.dot_rows = dot_rows;
-  ops.dot_rows16 = dot_rows16;
-  ops.add_scaled_rows = add_scaled_rows;
-  ops.add_scaled_rows16 = add_scaled_rows16;
-  ops.f16_rows_to_f32 = f16_rows_to_f32;
-  ops.f32_to_f16 = f32_to_f16;
-  return ops;
+  return {.swiglu = swiglu, .softmax = softmax, .scores_rows = scores_rows,
+          .weighted_sums = weighted_sums, .dot_rows = dot_rows, .dot_rows16 = dot_rows16,
+          .add_scaled_rows = add_scaled_rows, .add_scaled_rows16 = add_scaled_rows16,
+          .f16_rows_to_f32 = f16_rows_to_f32, .f32_to_f16 = f32_to_f16};
 }
 
 }  // namespace hy2bit::kernels::scalar
